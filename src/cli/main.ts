@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+/**
+ * The `flowlens` command. Each subcommand lives in its own module and is
+ * loaded only when called, so `flowlens decode` does not pay for the server.
+ */
+import { readFileSync } from 'node:fs';
+
+interface Command {
+  summary: string;
+  usage: string;
+  run: (args: string[]) => Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  decode: {
+    summary: 'decode sFlow/IPFIX/NetFlow datagrams from pcap, pcapng or raw payload files to JSON Lines',
+    usage: 'flowlens decode FILE... [--raw] [--no-summary]',
+    run: async (args) => (await import('./decode.js')).runDecode(args),
+  },
+  demo: {
+    summary: 'generate built-in demo sFlow traffic, decode it and show the top flows live',
+    usage: 'flowlens demo [--seconds N] [--rate DATAGRAMS_PER_SECOND]',
+    run: async (args) => (await import('./demo.js')).runDemo(args),
+  },
+};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+function help(): string {
+  const lines = [
+    'flowlens: real-time network telemetry analytics',
+    '',
+    'Usage: flowlens <command> [options]',
+    '',
+  ];
+  lines.push('Commands:');
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
+  lines.push('', 'Run `flowlens <command> --help` for the options of one command.');
+  lines.push('Options:', '  --help      show this help', '  --version   print the version');
+  return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${help()}\n`);
+    return 0;
+  }
+  if (name === '--version' || name === '-v') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    process.stderr.write(`flowlens: unknown command '${name}'\n\n${help()}\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`Usage: ${command.usage}\n\n${command.summary}\n`);
+    return 0;
+  }
+  return command.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`flowlens: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
