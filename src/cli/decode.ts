@@ -76,7 +76,7 @@ function summary(stats: DecodeStats, byProtocol: Map<string, number>, skips: Map
   const lines: string[] = ['flowlens decode summary:'];
   const total = [...byProtocol.values()].reduce((a, b) => a + b, 0);
   lines.push(`  datagrams: ${total}${fmtMap(byProtocol)}`);
-  lines.push(`  samples: ${stats.samples}${fmtMap(stats.samplesByType)}`);
+  lines.push(`  samples: ${stats.samples}${fmtMap(stats.sampleTypes())}`);
   lines.push(`  records: ${stats.records}${fmtMap(stats.recordsByFormat)}`);
   lines.push(`  errors: ${stats.errorCount()}${fmtMap(stats.errorsByReason)}`);
   if (skips.size > 0)

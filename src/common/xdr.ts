@@ -39,6 +39,15 @@ export class XdrReader {
     this.end = end;
   }
 
+  /** Points the reader at a new range; lets hot paths reuse one reader instead of allocating. */
+  reset(buf: Buffer, pos: number, end: number): this {
+    this.buf = buf;
+    this.pos = pos;
+    this.end = end;
+    this.overrunAt = -1;
+    return this;
+  }
+
   get overrun(): boolean {
     return this.overrunAt >= 0;
   }

@@ -8,7 +8,7 @@ export class DecodeStats {
   datagramsWithErrors = 0;
   samples = 0;
   records = 0;
-  readonly samplesByType = new Map<string, number>();
+  private readonly samplesByType = new Map<string, number>();
   /**
    * Records by "context ent:fmt" (e.g. "flow 0:1"). Counted only when
    * `countRecordFormats` is set, because it costs a map update per record.
@@ -23,7 +23,29 @@ export class DecodeStats {
 
   sample(type: string): void {
     this.samples++;
-    this.samplesByType.set(type, (this.samplesByType.get(type) ?? 0) + 1);
+    // Consecutive samples are mostly of one type: skip the map for repeats.
+    if (type === this.lastType) {
+      this.lastTypeCount++;
+      return;
+    }
+    this.flushType();
+    this.lastType = type;
+    this.lastTypeCount = 1;
+  }
+
+  private lastType = '';
+  private lastTypeCount = 0;
+
+  private flushType(): void {
+    if (this.lastTypeCount === 0) return;
+    this.samplesByType.set(this.lastType, (this.samplesByType.get(this.lastType) ?? 0) + this.lastTypeCount);
+    this.lastTypeCount = 0;
+  }
+
+  /** Samples by type (flow_sample, counters_sample, ...). */
+  sampleTypes(): Map<string, number> {
+    this.flushType();
+    return this.samplesByType;
   }
 
   record(context: string, format: string): void {

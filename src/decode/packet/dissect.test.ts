@@ -914,9 +914,9 @@ test('header protocol 11 (IPv4) and 12 (IPv6) start at the IP header', () => {
 });
 
 test('unsupported header protocols and bad arguments give an empty packet', () => {
-  for (const proto of [0, 2, 7, 13, 15, 18, 255, -1]) {
+  for (const proto of [0, 2, 7, 13, 15, 18, 255, -1, 1.5, Number.NaN]) {
     const k = keys(TCP_SYN, proto);
-    assert.deepEqual(k, proto >= 0 ? { headerprotocol: proto } : {});
+    assert.deepEqual(k, Number.isInteger(proto) && proto >= 0 ? { headerprotocol: proto } : {});
   }
   const buf = embed(TCP_SYN);
   for (const [off, len] of [

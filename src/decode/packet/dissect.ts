@@ -289,6 +289,7 @@ export function dissect(
   into?: Packet,
 ): Packet {
   const p = into ?? new Packet();
+  const proto = Number.isSafeInteger(headerProtocol) && headerProtocol >= 0 ? headerProtocol : -1;
   const bufLen = buf instanceof Uint8Array ? buf.length : 0;
   const ok =
     bufLen > 0 &&
@@ -298,12 +299,12 @@ export function dissect(
     length > 0 &&
     offset < bufLen;
   if (!ok) {
-    p.reset(buf instanceof Uint8Array ? buf : EMPTY, 0, 0, 0, headerProtocol, 0);
+    p.reset(buf instanceof Uint8Array ? buf : EMPTY, 0, 0, 0, proto, 0);
     return p;
   }
   const end = Math.min(offset + length, bufLen);
-  p.reset(buf, offset, offset, end, headerProtocol, 0);
-  dissectAs(p, headerProtocol, offset);
+  p.reset(buf, offset, offset, end, proto, 0);
+  dissectAs(p, proto, offset);
   return p;
 }
 

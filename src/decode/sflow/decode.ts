@@ -12,7 +12,14 @@ import { COUNTER_RECORD_LAYOUTS } from './counter-records.js';
 import { dropReasonName } from './drop-reasons.js';
 import { FLOW_RECORD_LAYOUTS } from './flow-records.js';
 import { decodeRtFlow, decodeRtMetric } from './rt.js';
-import { dataFormat, decodeAddress, decodeFields, formatText, type RecordLayout } from './struct.js';
+import {
+  compileRecordDecoder,
+  dataFormat,
+  decodeAddress,
+  formatText,
+  type RecordDecoder,
+  type RecordLayout,
+} from './struct.js';
 import {
   type CounterRecord,
   type CountersSample,
@@ -37,6 +44,7 @@ export const SAMPLE_DISCARDED = 5;
 export const SAMPLE_RTMETRIC = dataFormat(4300, 1002);
 export const SAMPLE_RTFLOW = dataFormat(4300, 1003);
 
+const SAMPLE_FORMATS = ['0:0', '0:1', '0:2', '0:3', '0:4', '0:5'];
 const FORMAT_TEXT_CACHE = new Map<number, string>();
 /** "ent:fmt" strings are interned so hot-path records share them. */
 function fmtText(df: number): string {
@@ -50,13 +58,14 @@ function fmtText(df: number): string {
 
 interface CompiledLayout extends RecordLayout {
   text: string;
+  decode: RecordDecoder;
 }
 
 function index(layouts: readonly RecordLayout[]): Map<number, CompiledLayout> {
   const m = new Map<number, CompiledLayout>();
   for (const l of layouts) {
     const df = dataFormat(l.enterprise, l.format);
-    m.set(df, { ...l, text: fmtText(df) });
+    m.set(df, { ...l, text: fmtText(df), decode: compileRecordDecoder(l) });
   }
   return m;
 }
@@ -73,6 +82,12 @@ export function counterLayout(df: number): RecordLayout | undefined {
 
 /** Shared by decoders that do not need counters: one allocation for the process. */
 const NO_STATS = new DecodeStats();
+
+// Decoding is synchronous and never re-entered, so one reader per nesting
+// level serves every datagram: no reader allocation per sample or record.
+const datagramReader = new XdrReader(Buffer.alloc(0));
+const sampleReader = new XdrReader(Buffer.alloc(0));
+const recordReader = new XdrReader(Buffer.alloc(0));
 
 /** True when the payload starts like an sFlow v5 datagram (version 5, IPv4 or IPv6 agent). */
 export function looksLikeSflow5(buf: Uint8Array): boolean {
@@ -91,7 +106,7 @@ export function looksLikeSflow5(buf: Uint8Array): boolean {
 
 export function decodeSflow(buf: Buffer, stats: DecodeStats = NO_STATS): SflowDatagram | SflowDatagramError {
   stats.datagrams++;
-  const r = new XdrReader(buf);
+  const r = datagramReader.reset(buf, 0, buf.length);
   const version = r.u32();
   if (version !== 5) return datagramError(stats, 'unsupported-version', 0);
   const agentType = r.u32();
@@ -141,8 +156,8 @@ function datagramError(stats: DecodeStats, reason: string, offset: number): Sflo
 }
 
 function decodeSample(buf: Buffer, df: number, start: number, end: number, stats: DecodeStats): SflowSample {
-  const r = new XdrReader(buf, start, end);
-  const format = fmtText(df);
+  const r = sampleReader.reset(buf, start, end);
+  const format = df <= SAMPLE_DISCARDED ? SAMPLE_FORMATS[df] : fmtText(df);
   switch (df) {
     case SAMPLE_FLOW:
     case SAMPLE_FLOW_EXPANDED: {
@@ -290,7 +305,8 @@ function decodeRecords(
     const df = r.u32();
     const length = r.u32();
     const body = r.pos;
-    const format = fmtText(df);
+    const layout = layouts.get(df);
+    const format = layout === undefined ? fmtText(df) : layout.text;
     if (length > r.end - body) {
       const error = { reason: 'record-length-exceeds-sample', offset: at };
       records.push({ format, length, error });
@@ -303,13 +319,11 @@ function decodeRecords(
     if (df === 1 && context === 'flow') {
       records.push(decodeSampledHeader(buf, body, end, format, s, stats));
     } else {
-      const layout = layouts.get(df);
       if (layout === undefined) {
         records.push({ format, length });
       } else {
-        const rr = new XdrReader(buf, body, end);
-        const rec: SflowRecord = { format: layout.text, name: layout.name };
-        decodeFields(rr, layout.fields, rec);
+        const rr = recordReader.reset(buf, body, end);
+        const rec: SflowRecord = layout.decode(rr, layout.text, layout.name);
         if (rr.overrun) {
           const error = { reason: 'truncated-record', offset: rr.overrunAt };
           records.push({ format, name: layout.name, length, error });
@@ -334,10 +348,10 @@ function decodeSampledHeader(
 ): FlowRecord {
   const length = end - start;
   if (length >= 16) {
-    const headerProtocol = buf.readUInt32BE(start);
-    const frameLength = buf.readUInt32BE(start + 4);
-    const stripped = buf.readUInt32BE(start + 8);
-    const headerLength = buf.readUInt32BE(start + 12);
+    const headerProtocol = u32At(buf, start);
+    const frameLength = u32At(buf, start + 4);
+    const stripped = u32At(buf, start + 8);
+    const headerLength = u32At(buf, start + 12);
     if (headerLength <= length - 16) {
       return new SampledHeader(headerProtocol, frameLength, stripped, buf, start + 16, headerLength);
     }
@@ -346,6 +360,11 @@ function decodeSampledHeader(
   s.error = error;
   stats.error(error.reason);
   return { format, name: 'sampled_header', length, error };
+}
+
+/** Big-endian u32 at an offset the caller has bounds-checked. */
+function u32At(b: Buffer, p: number): number {
+  return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
 }
 
 /** Reads the agent address without decoding the rest (for routing datagrams to workers). */

@@ -276,3 +276,54 @@ export function encodeBody(layout: RecordLayout, value: FieldRecord): Buffer {
   encodeFields(w, layout.fields, value);
   return w.finish();
 }
+
+/** Scalar types whose reader method has the same name on XdrReader. */
+const DIRECT_READS: ReadonlySet<ScalarType> = new Set([
+  'u32',
+  'i32',
+  'u64',
+  'f32',
+  'f64',
+  'ip4',
+  'ip6',
+  'mac',
+  'string',
+]);
+
+export type RecordDecoder = (r: XdrReader, format: string, name: string) => SflowRecordShape;
+export interface SflowRecordShape extends FieldRecord {
+  format: string;
+  name: string;
+}
+
+/**
+ * A decoder for one layout. Flat layouts (fixed scalar fields only, the common
+ * case: extended_switch, if_counters, ...) are compiled into a function that
+ * builds the record as a single object literal, so every record of a format
+ * shares one hidden class and no per-field dispatch runs. Layouts with arrays,
+ * optional tails or special types use the generic interpreter.
+ */
+export function compileRecordDecoder(layout: RecordLayout): RecordDecoder {
+  const flat = layout.fields.every(
+    (f) => f.optional !== true && f.type !== 'struct[]' && (DIRECT_READS.has(f.type) || f.type === 'address'),
+  );
+  if (!flat) {
+    return (r, format, name) => {
+      const rec: SflowRecordShape = { format, name };
+      decodeFields(r, layout.fields, rec);
+      return rec;
+    };
+  }
+  const body = layout.fields
+    .map((f) => {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(f.name)) throw new Error(`bad field name ${f.name}`);
+      const read = f.type === 'address' ? 'address(r)' : `r.${f.type}()`;
+      return `${f.name}: ${read}`;
+    })
+    .join(', ');
+  // The field names are identifiers from our own layout tables, checked above.
+  const make = new Function('address', `return (r, format, name) => ({ format, name, ${body} });`) as (
+    address: (r: XdrReader) => string,
+  ) => RecordDecoder;
+  return make(decodeAddress);
+}
