@@ -4,16 +4,14 @@
  * of flowlens exactly. Skips cleanly when the captures are not there.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { readCapture } from '../../ingest/capture.js';
-import { detectProtocol } from '../../ingest/detect.js';
 import { capturesDir, expectedFacts } from '../../testing/captures.js';
+import { decodeCaptureFile } from '../../testing/sflow-capture.js';
 import { dissect } from '../packet/dissect.js';
 import { packetKeys } from '../packet/keys.js';
 import { DecodeStats } from '../stats.js';
-import { decodeSflow } from './decode.js';
 import { type FlowRecord, SampledHeader, type SflowDatagram, type SflowRecord } from './types.js';
 
 type Counts = Record<string, number>;
@@ -102,17 +100,6 @@ const SFLOW_FACTS = [
   'strings 0:1041',
   'strings 0:1042',
 ];
-
-export function decodeCaptureFile(file: string, stats = new DecodeStats()): SflowDatagram[] {
-  const out: SflowDatagram[] = [];
-  for (const item of readCapture(readFileSync(file), file)) {
-    if (item.kind !== 'datagram' || detectProtocol(item.payload) !== 'sflow5') continue;
-    const d = decodeSflow(item.payload, stats);
-    if (!('samples' in d)) assert.fail(`${path.basename(file)} frame ${item.frame}: ${JSON.stringify(d)}`);
-    out.push(d);
-  }
-  return out;
-}
 
 const dir = capturesDir();
 const files =
