@@ -28,50 +28,6 @@ export function u32(d: Uint8Array, o: number, le: boolean): number {
   return le ? u32le(d, o) : u32be(d, o);
 }
 
-/** Dotted-quad text of the 4 bytes at `o`. */
-export function formatIPv4(d: Uint8Array, o: number): string {
-  return `${d[o]}.${d[o + 1]}.${d[o + 2]}.${d[o + 3]}`;
-}
-
-/**
- * RFC 5952 canonical text of the 16 bytes at `o`: lower-case hex, no leading zeros, the longest
- * run (leftmost on ties) of two or more zero groups shown as `::`, and IPv4-mapped addresses as
- * `::ffff:a.b.c.d`.
- */
-export function formatIPv6(d: Uint8Array, o: number): string {
-  let mapped = d[o + 10] === 0xff && d[o + 11] === 0xff;
-  for (let i = 0; mapped && i < 10; i++) if (d[o + i] !== 0) mapped = false;
-  if (mapped) return `::ffff:${formatIPv4(d, o + 12)}`;
-
-  const groups: number[] = new Array<number>(8);
-  for (let i = 0; i < 8; i++) groups[i] = u16be(d, o + 2 * i);
-  let bestStart = -1;
-  let bestLen = 1; // a run must be at least 2 groups long to be compressed
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (bestStart < 0) return groups.map((g) => g.toString(16)).join(':');
-  const head = groups
-    .slice(0, bestStart)
-    .map((g) => g.toString(16))
-    .join(':');
-  const tail = groups
-    .slice(bestStart + bestLen)
-    .map((g) => g.toString(16))
-    .join(':');
-  return `${head}::${tail}`;
-}
-
 /** Parse an IPv4 or IPv6 address text (IPv6 may use `::` and a trailing dotted quad). */
 export function parseIpAddress(text: string): { version: 4 | 6; bytes: Uint8Array } | null {
   if (text.includes(':')) {

@@ -5,7 +5,8 @@
  * zero-copy subarrays and skip offsets are file offsets. Every read is preceded by a bounds check
  * against `end` (the captured bytes of the frame); nothing here throws on malformed input.
  */
-import { formatIPv4, formatIPv6, u16be, u32, u32be } from './bytes.js';
+import { formatIPv4, formatIPv6 } from '../common/addr.js';
+import { u16be, u32, u32be } from './bytes.js';
 import type { CapturedDatagram, CaptureItem, CaptureSkip, ReadCaptureOptions, SkipReason } from './types.js';
 
 export const LINKTYPE_NULL = 0;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatIPv6, parseIpAddress } from './bytes.js';
+import { formatIPv6 } from '../common/addr.js';
+import { parseIpAddress } from './bytes.js';
 import {
   buildUdpIpPacket,
   encapsulate,

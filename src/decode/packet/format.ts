@@ -2,15 +2,6 @@
 // sampled header; callers guarantee that the bytes are inside the dissected range.
 // Tables are built once at module load so that the hot path only indexes arrays.
 
-/** Decimal text of 0..255. */
-const DEC: string[] = [];
-/** Upper-case two digit hex of 0..255 (sFlow-RT MAC format). */
-const HEX2: string[] = [];
-for (let i = 0; i < 256; i++) {
-  DEC.push(String(i));
-  HEX2.push((i < 16 ? '0' : '') + i.toString(16).toUpperCase());
-}
-
 function binaryTable(bits: number): string[] {
   const out: string[] = [];
   for (let i = 0; i < 1 << bits; i++) out.push(i.toString(2).padStart(bits, '0'));
@@ -43,84 +34,12 @@ export const DSCP_NAMES: readonly string[] = (() => {
   return names;
 })();
 
-// ---------------------------------------------------------------------------
-// IPv4: a small direct-mapped cache keyed by the 32-bit address. Sampled traffic
-// is dominated by a modest set of hosts, so most lookups return an existing
-// (already flattened and hashed) string, which also speeds up downstream Maps.
-const V4_CACHE_BITS = 12;
-const V4_CACHE_SIZE = 1 << V4_CACHE_BITS;
-const v4Keys = new Int32Array(V4_CACHE_SIZE);
-const v4Vals: (string | undefined)[] = new Array<string | undefined>(V4_CACHE_SIZE).fill(undefined);
+// Address text is shared with the rest of flowlens (sFlow records, capture input).
+export { formatIPv4, formatIPv6, formatMacCompact as formatMac } from '../../common/addr.js';
 
-/** Dotted-quad text of the 4 bytes at `off`. */
-export function formatIPv4(b: Uint8Array, off: number): string {
-  const a0 = b[off]!;
-  const a1 = b[off + 1]!;
-  const a2 = b[off + 2]!;
-  const a3 = b[off + 3]!;
-  const key = (a0 << 24) | (a1 << 16) | (a2 << 8) | a3;
-  const slot = Math.imul(key, 0x9e3779b1) >>> (32 - V4_CACHE_BITS);
-  const hit = v4Vals[slot];
-  if (hit !== undefined && v4Keys[slot] === key) return hit;
-  // biome-ignore lint/style/useTemplate: plain concatenation measured faster on this hot path.
-  const s = DEC[a0]! + '.' + DEC[a1]! + '.' + DEC[a2]! + '.' + DEC[a3]!;
-  v4Keys[slot] = key;
-  v4Vals[slot] = s;
-  return s;
-}
-
-/** 12 upper-case hex digits, no separators (sFlow-RT format, e.g. '0050569C1BA3'). */
-export function formatMac(b: Uint8Array, off: number): string {
-  return (
-    HEX2[b[off]!]! +
-    HEX2[b[off + 1]!]! +
-    HEX2[b[off + 2]!]! +
-    HEX2[b[off + 3]!]! +
-    HEX2[b[off + 4]!]! +
-    HEX2[b[off + 5]!]!
-  );
-}
-
-/** RFC 5952 text of the 16 bytes at `off` (lower case, longest zero run compressed, IPv4-mapped dotted). */
-export function formatIPv6(b: Uint8Array, off: number): string {
-  // Longest run of zero 16-bit groups (length >= 2, first one wins on ties).
-  let bestStart = -1;
-  let bestLen = 0;
-  let runStart = -1;
-  for (let i = 0; i < 8; i++) {
-    const zero = b[off + 2 * i] === 0 && b[off + 2 * i + 1] === 0;
-    if (zero) {
-      if (runStart < 0) runStart = i;
-      const len = i - runStart + 1;
-      if (len > bestLen) {
-        bestLen = len;
-        bestStart = runStart;
-      }
-    } else {
-      runStart = -1;
-    }
-  }
-  if (bestLen < 2) bestStart = -1;
-  // IPv4-mapped (::ffff:a.b.c.d), RFC 5952 section 5.
-  if (bestStart === 0 && bestLen === 5 && b[off + 10] === 0xff && b[off + 11] === 0xff) {
-    return `::ffff:${formatIPv4(b, off + 12)}`;
-  }
-  let s = '';
-  for (let i = 0; i < 8; i++) {
-    if (i === bestStart) {
-      s += '::';
-      i += bestLen - 1;
-      continue;
-    }
-    if (s.length > 0 && s.charCodeAt(s.length - 1) !== 58) s += ':';
-    s += ((b[off + 2 * i]! << 8) | b[off + 2 * i + 1]!).toString(16);
-  }
-  return s;
-}
+import { toHex } from '../../common/addr.js';
 
 /** '0x' + 16 lower-case hex digits of the 8 bytes at `off` (used for 64-bit virtual addresses). */
 export function formatHex64(b: Uint8Array, off: number): string {
-  let s = '0x';
-  for (let i = 0; i < 8; i++) s += HEX2[b[off + i]!]!.toLowerCase();
-  return s;
+  return `0x${toHex(b, off, off + 8)}`;
 }
