@@ -53,9 +53,9 @@ interface SimFlow {
   sizes: readonly number[];
 }
 
-const TCP_SIZES = [66, 66, 1514, 1514, 1514, 590];
+const TCP_SIZES = [66, 66, 66, 1514, 1514, 590];
 const UDP_SIZES = [90, 120, 512, 1280];
-const ROCE_SIZES = [1082, 4138, 4138, 4138, 62];
+const ROCE_SIZES = [1082, 4138, 4138, 4138, 62, 62];
 
 export class BasicStream {
   private readonly rnd: Random;
