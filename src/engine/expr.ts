@@ -72,7 +72,7 @@ export function splitTopLevel(text: string, sep: string): string[] {
   return parts;
 }
 
-function unescape(text: string): string {
+function unescapeText(text: string): string {
   return text.replace(/\\(.)/g, '$1');
 }
 
@@ -98,7 +98,7 @@ export function compileKey<S>(expr: string, env: KeyEnv<S>): KeyReader<S> {
   const parts = splitTopLevel(text, ':');
   if (parts.length === 1) {
     if (/[\s=!~&|()]/.test(text)) throw new ExprError(`invalid key name '${text}'`);
-    return env.reader(unescape(text));
+    return env.reader(unescapeText(text));
   }
   const fn = parts[0];
   const limits = FUNCTIONS[fn];
@@ -116,7 +116,7 @@ export function compileKey<S>(expr: string, env: KeyEnv<S>): KeyReader<S> {
   const lit = (i: number): string => {
     if (isBracketed(args[i]))
       throw new ExprError(`argument ${i + 1} of '${fn}' must be a literal: '${text}'`);
-    return unescape(args[i]);
+    return unescapeText(args[i]);
   };
   const num = (i: number): number => {
     const n = Number(lit(i));
