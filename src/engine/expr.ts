@@ -8,7 +8,9 @@
  * throw `ExprError` with a message meant for the API user.
  */
 
-export type KeyValue = string | number;
+import type { KeyValue } from '../decode/packet/keys.js';
+
+export type { KeyValue };
 
 /** Reads a base key (one without functions) from a sample of type S. */
 export type KeyReader<S> = (sample: S) => KeyValue | undefined;

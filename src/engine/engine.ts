@@ -1,0 +1,136 @@
+/**
+ * The real-time engine: flow definitions over every sample that arrives,
+ * with the groups, maps and topology their key functions use. Protocol views
+ * (sFlow here; IPFIX/NetFlow records likewise) feed it through `ingest`.
+ */
+import type { SflowDatagram } from '../decode/sflow/types.js';
+import type { KeyEnv } from './expr.js';
+import { compileFlow, type FlowDefinition, normalizeFlow } from './flow-def.js';
+import { type ActiveFlow, type ActiveFlowsQuery, FlowTable, type FlowTableStats } from './flow-table.js';
+import { Groups } from './groups.js';
+import { Maps } from './maps.js';
+import { type SampleView, sampleReader } from './sample.js';
+import { SflowSampleView } from './sflow-view.js';
+import { Topology } from './topology.js';
+
+export interface EngineLimits {
+  /** Flow definitions at most. */
+  flows: number;
+  /** Flows tracked per data source and definition, at most. */
+  flowsPerSource?: number;
+}
+
+export class LimitError extends Error {
+  override name = 'LimitError';
+}
+
+export class NameError extends Error {
+  override name = 'NameError';
+}
+
+const NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+
+export function checkName(kind: string, name: string): void {
+  if (!NAME.test(name)) {
+    throw new NameError(
+      `${kind} name '${name}' must be 1-128 characters of letters, digits, '_', '.' or '-'`,
+    );
+  }
+}
+
+/** Which agents a query covers: all, or a set (explicit list or a topology selector resolved by the caller). */
+export type AgentSet = ReadonlySet<string> | undefined;
+
+export class Engine {
+  readonly groups = new Groups();
+  readonly maps = new Maps();
+  readonly topology = new Topology();
+  readonly env: KeyEnv<SampleView>;
+  private readonly tables = new Map<string, FlowTable<SampleView>>();
+  private readonly sflowView = new SflowSampleView();
+  readonly limits: EngineLimits;
+
+  constructor(limits: Partial<EngineLimits> = {}) {
+    this.limits = { flows: 100, ...limits };
+    this.env = {
+      reader: sampleReader,
+      group: (set, address) => this.groups.lookup(set, address),
+      map: (name, value) => this.maps.lookup(name, value),
+      link: (agent, ifIndex) => this.topology.link(agent, ifIndex),
+    };
+  }
+
+  /** Defines or replaces a flow; throws DefinitionError, NameError or LimitError with the reason. */
+  setFlow(name: string, input: unknown): FlowDefinition {
+    checkName('flow', name);
+    const def = normalizeFlow(input);
+    const compiled = compileFlow(name, def, this.env);
+    if (!this.tables.has(name) && this.tables.size >= this.limits.flows) {
+      throw new LimitError(`at most ${this.limits.flows} flows may be defined`);
+    }
+    const options =
+      this.limits.flowsPerSource === undefined ? {} : { capacityPerSource: this.limits.flowsPerSource };
+    this.tables.set(name, new FlowTable(compiled, options));
+    return def;
+  }
+
+  deleteFlow(name: string): boolean {
+    return this.tables.delete(name);
+  }
+
+  flow(name: string): FlowDefinition | undefined {
+    return this.tables.get(name)?.flow.def;
+  }
+
+  flowNames(): string[] {
+    return [...this.tables.keys()];
+  }
+
+  flowDefinitions(): Record<string, FlowDefinition> {
+    const out: Record<string, FlowDefinition> = {};
+    for (const [name, t] of this.tables) out[name] = t.flow.def;
+    return out;
+  }
+
+  table(name: string): FlowTable<SampleView> | undefined {
+    return this.tables.get(name);
+  }
+
+  /** Offers one sample to every flow definition of its kind (packet samples or dropped packets). */
+  ingest(view: SampleView): void {
+    for (const t of this.tables.values()) {
+      if (t.flow.def.dropped === view.dropped) t.add(view, view.timeMs);
+    }
+  }
+
+  ingestSflow(d: SflowDatagram, nowMs: number): void {
+    if (this.tables.size === 0) return;
+    const v = this.sflowView;
+    for (const s of d.samples) {
+      if (s.type !== 'flow_sample' && s.type !== 'flow_sample_expanded' && s.type !== 'discarded_packet')
+        continue;
+      if (v.reset(d, s, nowMs)) this.ingest(v);
+    }
+  }
+
+  activeFlows(
+    name: string,
+    query: Omit<ActiveFlowsQuery, 'isCore'>,
+    nowMs: number,
+  ): ActiveFlow[] | undefined {
+    const t = this.tables.get(name);
+    if (t === undefined) return undefined;
+    return t.activeFlows({ ...query, isCore: (a, ds) => this.topology.isCore(a, ds) }, nowMs);
+  }
+
+  /** Periodic housekeeping: drops idle flows. */
+  tick(nowMs: number): void {
+    for (const t of this.tables.values()) t.sweep(nowMs);
+  }
+
+  stats(): Record<string, FlowTableStats> {
+    const out: Record<string, FlowTableStats> = {};
+    for (const [name, t] of this.tables) out[name] = { ...t.getStats() };
+    return out;
+  }
+}
