@@ -11,6 +11,7 @@ import { Groups } from './groups.js';
 import { Maps } from './maps.js';
 import { type SampleView, sampleReader } from './sample.js';
 import { SflowSampleView } from './sflow-view.js';
+import type { Observation } from './thresholds.js';
 import { Topology } from './topology.js';
 
 export interface EngineLimits {
@@ -121,6 +122,16 @@ export class Engine {
     const t = this.tables.get(name);
     if (t === undefined) return undefined;
     return t.activeFlows({ ...query, isCore: (a, ds) => this.topology.isCore(a, ds) }, nowMs);
+  }
+
+  /** Flow values for thresholds: per flow key with byFlow, else the largest flow per data source. */
+  observeFlow(name: string, byFlow: boolean, nowMs: number): Iterable<Observation> | undefined {
+    const t = this.tables.get(name);
+    if (t === undefined) return undefined;
+    if (byFlow) return t.observations(nowMs);
+    return t
+      .topPerSource(nowMs, 1)
+      .map((s) => ({ agent: s.agent, dataSource: s.dataSource, value: s.value }));
   }
 
   /** Periodic housekeeping: drops idle flows. */

@@ -357,6 +357,27 @@ export class FlowTable<S extends FlowSample> {
     return out;
   }
 
+  /** Every flow at every data source with its current value (thresholds with byFlow). */
+  *observations(
+    nowMs: number,
+  ): Generator<{
+    agent: string;
+    dataSource: string;
+    flowKey: string;
+    value: number;
+    values?: (number | null)[];
+  }> {
+    for (const source of this.sources.values()) {
+      for (const e of source.flows.values()) {
+        const value = e.states[0].read(nowMs, this.tau);
+        if (value === undefined) continue;
+        const o = { agent: source.agent, dataSource: source.dataSource, flowKey: e.key, value };
+        if (this.flow.values.length > 0) yield { ...o, values: this.combinedValues([e], 'max', nowMs) };
+        else yield o;
+      }
+    }
+  }
+
   /** Per data source: its largest flow, as the value of the flow metric (sFlow-RT metric()). */
   topPerSource(
     nowMs: number,
