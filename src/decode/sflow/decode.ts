@@ -179,13 +179,13 @@ function decodeSample(buf: Buffer, df: number, start: number, end: number, stats
       let input: SflowInterface;
       let output: SflowInterface;
       if (expanded) {
-        input = iface(r.u32(), r.u32());
-        output = iface(r.u32(), r.u32());
+        input = iface(r.u32(), r.u32(), true);
+        output = iface(r.u32(), r.u32(), true);
       } else {
         const i = r.u32();
         const o = r.u32();
-        input = iface(i >>> 30, i & IFINDEX_LOCAL);
-        output = iface(o >>> 30, o & IFINDEX_LOCAL);
+        input = iface(i >>> 30, i & IFINDEX_LOCAL, false);
+        output = iface(o >>> 30, o & IFINDEX_LOCAL, false);
       }
       const s: FlowSample = {
         type: expanded ? 'flow_sample_expanded' : 'flow_sample',
@@ -272,8 +272,15 @@ function decodeSample(buf: Buffer, df: number, start: number, end: number, stats
   }
 }
 
-function iface(format: number, value: number): SflowInterface {
-  if (format === 0) return value === IFINDEX_LOCAL ? { format, value, local: true } : { format, value };
+/**
+ * The device itself is 0x3FFFFFFF in the compact encoding and, per the sFlow
+ * v5 errata, 0xFFFFFFFF in the expanded one.
+ */
+function iface(format: number, value: number, expanded: boolean): SflowInterface {
+  if (format === 0) {
+    const local = expanded ? value === 0xffffffff : value === IFINDEX_LOCAL;
+    return local ? { format, value, local: true } : { format, value };
+  }
   if (format === 1) return { format, value, reasonName: dropReasonName(value) ?? `unknown_${value}` };
   return { format, value };
 }

@@ -4,20 +4,19 @@
  * transit delay and queue, VLANs from extended_switch, routing and BGP.
  */
 import type { KeyValue } from '../packet/keys.js';
-import {
-  type DiscardedPacketSample,
-  type FlowSample,
-  IFINDEX_LOCAL,
-  type SflowDatagram,
-  type SflowInterface,
-  type SflowRecord,
+import type {
+  DiscardedPacketSample,
+  FlowSample,
+  SflowDatagram,
+  SflowInterface,
+  SflowRecord,
 } from './types.js';
 
 /** sFlow-RT's text for an output interface that is not a single ifIndex. */
 function interfaceKey(i: SflowInterface): KeyValue {
   if (i.format === 2) return 'multiple';
   if (i.format === 1) return 'discard';
-  if (i.value === IFINDEX_LOCAL) return 'internal';
+  if (i.local === true) return 'internal';
   return i.value;
 }
 

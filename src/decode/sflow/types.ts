@@ -13,7 +13,8 @@ export interface DecodeError {
 
 /**
  * An interface reference of a flow sample.
- * format 0: ifIndex in `value` (0 unknown, 0x3FFFFFFF the device itself, flagged `local`);
+ * format 0: ifIndex in `value` (0 unknown; the device itself, flagged `local`, is 0x3FFFFFFF in
+ *   compact samples and 0xFFFFFFFF in expanded ones, per the errata);
  * format 1: packet discarded, `value` is the drop reason;
  * format 2: multiple interfaces, `value` is their count (0 = unknown, more than one).
  */
