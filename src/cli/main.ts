@@ -8,14 +8,34 @@ import { readFileSync } from 'node:fs';
 interface Command {
   summary: string;
   usage: string;
+  /** Longer help than the usage line, loaded on demand. */
+  help?: () => Promise<string>;
   run: (args: string[]) => Promise<number>;
 }
 
 const COMMANDS: Record<string, Command> = {
+  run: {
+    summary: 'run the collector: sFlow, IPFIX and NetFlow over UDP, the real-time engine and its REST API',
+    usage: 'flowlens run [--config FILE] [--<setting> VALUE]...',
+    help: async () => (await import('./run.js')).runHelp(),
+    run: async (args) => (await import('./run.js')).runRun(args),
+  },
   decode: {
     summary: 'decode sFlow/IPFIX/NetFlow datagrams from pcap, pcapng or raw payload files to JSON Lines',
     usage: 'flowlens decode FILE... [--raw] [--no-summary]',
     run: async (args) => (await import('./decode.js')).runDecode(args),
+  },
+  ebpf: {
+    summary: 'eBPF helpers: repair bad IPv6 UDP checksums of broken exporters on an interface (root)',
+    usage:
+      'flowlens ebpf csum-fix attach --dev IFACE [--ports 4739,6343,2055] | detach --dev IFACE | status [--dev IFACE]',
+    run: async (args) => (await import('./ebpf.js')).runEbpf(args),
+  },
+  doctor: {
+    summary: 'diagnose why datagrams reach the host but not the collector (UDP errors, buffers, listeners)',
+    usage:
+      'flowlens doctor [--ports 6343,4739,2055] [--seconds N] [--rcvbuf BYTES] [--watch-dev IFACE] [--json]',
+    run: async (args) => (await import('./doctor.js')).runDoctor(args),
   },
   demo: {
     summary: 'generate built-in demo sFlow traffic, decode it and show the top flows live',
@@ -61,7 +81,8 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`Usage: ${command.usage}\n\n${command.summary}\n`);
+    const more = command.help === undefined ? '' : `\n${await command.help()}`;
+    process.stdout.write(`Usage: ${command.usage}\n\n${command.summary}\n${more}`);
     return 0;
   }
   return command.run(rest);

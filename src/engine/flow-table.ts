@@ -358,9 +358,7 @@ export class FlowTable<S extends FlowSample> {
   }
 
   /** Every flow at every data source with its current value (thresholds with byFlow). */
-  *observations(
-    nowMs: number,
-  ): Generator<{
+  *observations(nowMs: number): Generator<{
     agent: string;
     dataSource: string;
     flowKey: string;

@@ -1,0 +1,243 @@
+/**
+ * The REST API as sFlow-RT scripts use it, against a running collector fed
+ * over UDP loopback: define flows, read activeflows, set thresholds, long-poll
+ * and stream events, and get clear 4xx answers for bad requests.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { type Collector, startCollector } from '../collector.js';
+import { loadConfig } from '../common/config.js';
+import { sendFlows, tcpFlow } from '../testing/traffic.js';
+
+const stateDir = mkdtempSync(path.join(os.tmpdir(), 'flowlens-api-'));
+let collector: Collector;
+let base = '';
+
+async function start(extra: Record<string, string | boolean> = {}): Promise<Collector> {
+  const config = loadConfig({
+    flags: {
+      'sflow.port': '0',
+      'ipfix.port': '-1',
+      'netflow.port': '-1',
+      'http.port': '0',
+      'http.host': '127.0.0.1',
+      'udp.host': '127.0.0.1',
+      'state.dir': stateDir,
+      ...extra,
+    },
+  });
+  return startCollector(config, { version: '0.0.0-test' });
+}
+
+before(async () => {
+  collector = await start();
+  base = `http://127.0.0.1:${collector.ports.http}`;
+});
+after(async () => {
+  await collector.stop();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+async function put(
+  p: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+  at = base,
+): Promise<Response> {
+  return fetch(`${at}${p}`, {
+    method: 'PUT',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+}
+
+async function getJson<T>(p: string, at = base): Promise<T> {
+  const r = await fetch(`${at}${p}`);
+  assert.equal(r.status, 200, `${p}: ${r.status} ${await r.clone().text()}`);
+  return (await r.json()) as T;
+}
+
+interface Flow {
+  key: string;
+  value: number;
+  agent: string;
+  dataSource: string;
+}
+
+test('flows of known rate at 1:N are reported by activeflows within 5%', async () => {
+  assert.equal(
+    (await put('/flow/pair/json', { keys: 'ipsource,ipdestination', value: 'bytes', t: 1 })).status,
+    204,
+  );
+  assert.equal(
+    (await put('/flow/src/json', { keys: 'ipsource', value: 'frames', t: 1, filter: 'ipprotocol=6' })).status,
+    204,
+  );
+  const flows = [
+    tcpFlow('10.0.0.1', '10.0.0.2', 800e6, 100),
+    tcpFlow('10.0.0.3', '10.0.0.4', 400e6, 50, '192.0.2.2', 7),
+  ];
+  await sendFlows(collector.ports.sflow as number, flows, 7000);
+  const pair = await getJson<Flow[]>('/activeflows/ALL/pair/json?maxFlows=10');
+  assert.equal(pair.length, 2);
+  for (const f of flows) {
+    const got = pair.find((x) => x.key === `${f.spec.src},${f.spec.dst}`);
+    assert.ok(got, `${f.spec.src} reported`);
+    const want = f.bitsPerSecond / 8;
+    assert.ok(Math.abs(got.value - want) / want < 0.05, `${got.key}: ${got.value} vs ${want}`);
+    assert.deepEqual([got.agent, got.dataSource], [f.agent, String(f.ifIndex)]);
+  }
+  const one = await getJson<Flow[]>('/activeflows/192.0.2.2/src/json');
+  assert.deepEqual(
+    one.map((f) => f.key),
+    ['10.0.0.3'],
+  );
+  const fps = 400e6 / 8 / 1504;
+  assert.ok(Math.abs(one[0].value - fps) / fps < 0.05, `frames/s ${one[0].value} vs ${fps}`);
+  assert.deepEqual(await getJson<Flow[]>('/activeflows/ALL/pair/json?minValue=1e12'), []);
+  const agents =
+    await getJson<Record<string, { sFlowDatagramsReceived: number; sFlowDatagramsLost: number }>>(
+      '/agents/json',
+    );
+  assert.deepEqual(Object.keys(agents).sort(), ['192.0.2.1', '192.0.2.2']);
+  assert.equal(agents['192.0.2.1'].sFlowDatagramsLost, 0);
+  const defs = await getJson<Record<string, { keys: string; t: number }>>('/flow/json');
+  assert.deepEqual(defs.pair, {
+    keys: 'ipsource,ipdestination',
+    value: 'bytes',
+    t: 1,
+    n: 5,
+    fs: ',',
+    dropped: false,
+    log: false,
+    flowStart: false,
+    activeTimeout: 60,
+  });
+});
+
+test('a threshold fires exactly once per crossing; long poll and SSE deliver it', async () => {
+  assert.equal((await put('/flow/burst/json', { keys: 'ipsource', value: 'bytes', t: 0.5 })).status, 204);
+  assert.equal(
+    (await put('/threshold/burst/json', { metric: 'burst', value: 50e6, byFlow: true, timeout: 1 })).status,
+    204,
+  );
+  const last = (await getJson<{ eventID: number }[]>('/events/json?maxEvents=1'))[0]?.eventID ?? -1;
+
+  // SSE: collect what the stream delivers while traffic runs.
+  const sse = await fetch(`${base}/events/sse?thresholdID=burst`);
+  assert.equal(sse.headers.get('content-type')?.startsWith('text/event-stream'), true);
+  const reader = (sse.body as ReadableStream<Uint8Array>).getReader();
+  let sseText = '';
+  const reading = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      sseText += Buffer.from(value).toString();
+    }
+  })();
+
+  const poll = fetch(`${base}/events/json?thresholdID=burst&eventID=${last}&timeout=10`).then(
+    (r) => r.json() as Promise<{ eventID: number; flowKey: string }[]>,
+  );
+  const flow = tcpFlow('10.9.9.9', '10.9.9.10', 1e9, 100);
+  await sendFlows(collector.ports.sflow as number, [flow], 1500);
+  const polled = await poll;
+  assert.equal(polled.length, 1);
+  assert.equal(polled[0].flowKey, '10.9.9.9');
+  // Quiet long enough to fall below and re-arm, then a second burst.
+  await new Promise((r) => setTimeout(r, 3500));
+  await sendFlows(collector.ports.sflow as number, [flow], 1500, 2);
+  await new Promise((r) => setTimeout(r, 300));
+  const fired = (
+    await getJson<
+      { eventID: number; thresholdID: string; flowKey: string; value: number; threshold: number }[]
+    >(`/events/json?thresholdID=burst&eventID=${last}`)
+  ).reverse();
+  assert.equal(fired.length, 2, JSON.stringify(fired));
+  assert.ok(
+    fired.every((e) => e.flowKey === '10.9.9.9' && e.value > e.threshold && e.thresholdID === 'burst'),
+  );
+  await reader.cancel();
+  await reading.catch(() => {});
+  const ids = [...sseText.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+  assert.deepEqual(
+    ids,
+    fired.map((e) => e.eventID),
+    'SSE delivered every event',
+  );
+});
+
+test('bad requests get 4xx with the reason; the service keeps running', async () => {
+  const bad = await put('/flow/x/json', { keys: 'ipsource', filter: 'ipprotocol' });
+  assert.equal(bad.status, 400);
+  assert.match(((await bad.json()) as { error: string }).error, /expected a comparison/);
+  const badJson = await fetch(`${base}/flow/x/json`, { method: 'PUT', body: '{not json' });
+  assert.equal(badJson.status, 400);
+  assert.match(((await badJson.json()) as { error: string }).error, /not valid JSON/);
+  assert.equal((await put('/flow/x/json', { keys: 'ipsource', t: 'soon' })).status, 400);
+  assert.equal((await put('/threshold/t/json', { metric: 'x' })).status, 400);
+  assert.equal((await put('/group/g/json', { a: ['10.0.0.0/40'] })).status, 400);
+  assert.equal(
+    (await put('/topology/json', { links: { l: { node1: 'a', port1: '1', node2: 'b', port2: '2' } } }))
+      .status,
+    400,
+  );
+  assert.equal((await fetch(`${base}/activeflows/ALL/nosuch/json`)).status, 404);
+  assert.equal((await fetch(`${base}/activeflows/ALL/pair/json?maxFlows=abc`)).status, 400);
+  assert.equal((await fetch(`${base}/activeflows/ALL/pair/json?aggMode=median`)).status, 400);
+  assert.equal((await fetch(`${base}/no/such/path`)).status, 404);
+  assert.equal((await fetch(`${base}/flow/nosuch/json`, { method: 'DELETE' })).status, 404);
+  assert.equal(await (await fetch(`${base}/status`)).text(), 'OK');
+  const doc = await getJson<{ openapi: string; paths: Record<string, unknown> }>('/api-docs');
+  assert.ok(doc.paths['/activeflows/{agent}/{name}/json']);
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  assert.match(metrics, /^flowlens_datagrams_received_total\{protocol="sflow5"\} \d+/m);
+  assert.match(metrics, /^flowlens_process_nodejs_eventloop_lag_seconds /m);
+});
+
+test('groups, maps and topology drive key functions', async () => {
+  assert.equal(
+    (await put('/group/site/json', { inside: ['10.0.0.0/8'], outside: ['0.0.0.0/0'] })).status,
+    204,
+  );
+  assert.equal(
+    (await put('/flow/bygroup/json', { keys: 'group:ipsource:site', value: 'frames', t: 1 })).status,
+    204,
+  );
+  await sendFlows(
+    collector.ports.sflow as number,
+    [tcpFlow('10.1.1.1', '8.8.8.8', 1e8, 100), tcpFlow('8.8.4.4', '10.1.1.1', 1e8, 100)],
+    1200,
+  );
+  const keys = (await getJson<Flow[]>('/activeflows/ALL/bygroup/json')).map((f) => f.key).sort();
+  assert.deepEqual(keys, ['inside', 'outside']);
+  assert.deepEqual(await getJson('/group/site/json'), { inside: ['10.0.0.0/8'], outside: ['0.0.0.0/0'] });
+});
+
+test('definitions persist across a restart; read-only mode and bearer token guard changes', async () => {
+  await collector.stop();
+  collector = await start();
+  base = `http://127.0.0.1:${collector.ports.http}`;
+  const defs = await getJson<Record<string, unknown>>('/flow/json');
+  assert.ok('pair' in defs && 'burst' in defs && 'bygroup' in defs);
+  assert.ok('burst' in (await getJson<Record<string, unknown>>('/threshold/json')));
+  assert.ok('site' in (await getJson<Record<string, unknown>>('/group/json')));
+
+  const ro = await start({ 'http.readonly': true });
+  const roBase = `http://127.0.0.1:${ro.ports.http}`;
+  assert.equal((await put('/flow/y/json', { keys: 'ipsource' }, {}, roBase)).status, 403);
+  assert.equal((await fetch(`${roBase}/flow/pair/json`)).status, 200);
+  await ro.stop();
+
+  const locked = await start({ 'http.token': 's3cret' });
+  const lockedBase = `http://127.0.0.1:${locked.ports.http}`;
+  assert.equal((await put('/flow/y/json', { keys: 'ipsource' }, {}, lockedBase)).status, 401);
+  assert.equal(
+    (await put('/flow/y/json', { keys: 'ipsource' }, { authorization: 'Bearer s3cret' }, lockedBase)).status,
+    204,
+  );
+  await locked.stop();
+});

@@ -1,0 +1,380 @@
+/**
+ * The REST API, path-compatible with sFlow-RT (sflow-rt-reference.md §1.1),
+ * so scripts written against sFlow-RT work unchanged.
+ *
+ * Handlers only translate HTTP to engine calls: validation errors from the
+ * engine (DefinitionError and friends) become 400s with their message.
+ */
+
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { AgentTracker } from '../engine/agents.js';
+import { checkName, Engine, LimitError, NameError } from '../engine/engine.js';
+import type { EventLog } from '../engine/events.js';
+import { ExprError } from '../engine/expr.js';
+import { AGG_MODES, type AggMode, DefinitionError } from '../engine/flow-def.js';
+import { GroupError } from '../engine/groups.js';
+import { MapError } from '../engine/maps.js';
+import { ThresholdError, type Thresholds } from '../engine/thresholds.js';
+import { TopologyError } from '../engine/topology.js';
+import { openApiDocument } from './openapi.js';
+
+export interface ApiDeps {
+  engine: Engine;
+  events: EventLog;
+  thresholds: Thresholds;
+  agents: AgentTracker;
+  version: string;
+  startedAt: number;
+  now: () => number;
+  /** Refuse every change (sFlow-RT http.readonly). */
+  readonly?: boolean;
+  /** When set, changes need `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Called after every accepted change, to persist state. */
+  changed?: () => void;
+  /** flowlens's own health metrics in Prometheus text format. */
+  health?: () => Promise<string>;
+  /** Analyzer figures beyond the agent tracker (receive buffers, kernel drops...). */
+  analyzer?: () => Record<string, number | string>;
+}
+
+const VALIDATION_ERRORS = [
+  DefinitionError,
+  ExprError,
+  GroupError,
+  MapError,
+  ThresholdError,
+  TopologyError,
+  NameError,
+];
+
+class HttpError extends Error {
+  constructor(
+    readonly status: 400 | 401 | 403 | 404 | 413,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function fail(c: Context, status: number, message: string): Response {
+  return c.json({ status, error: message }, status as 400);
+}
+
+/** Agent selector of a path: ALL, TOPOLOGY, EDGE, CORE, or addresses separated by ';' or ','. */
+function agentSet(engine: Engine, selector: string): ReadonlySet<string> | undefined {
+  const upper = selector.toUpperCase();
+  if (upper === 'ALL') return undefined;
+  if (upper === 'TOPOLOGY' || upper === 'EDGE' || upper === 'CORE') return engine.topology.agents();
+  return new Set(selector.split(/[;,]/).filter((a) => a !== ''));
+}
+
+function numberParam(
+  c: Context,
+  name: string,
+  fallback: number,
+  min = Number.NEGATIVE_INFINITY,
+  max = Number.POSITIVE_INFINITY,
+): number {
+  const raw = c.req.query(name);
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new HttpError(400, `query parameter '${name}' must be a number between ${min} and ${max}`);
+  return n;
+}
+
+async function jsonBody(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.length > 1 << 20) throw new HttpError(413, 'request body larger than 1 MiB');
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new HttpError(400, `request body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+export function createApi(deps: ApiDeps): Hono {
+  const { engine, events, thresholds, agents } = deps;
+  const app = new Hono();
+
+  app.onError((err, c) => {
+    if (err instanceof HttpError) return fail(c, err.status, err.message);
+    if (err instanceof LimitError) return fail(c, 400, err.message);
+    if (VALIDATION_ERRORS.some((E) => err instanceof E)) return fail(c, 400, err.message);
+    return fail(c, 500, 'internal error');
+  });
+  app.notFound((c) => fail(c, 404, `no such resource: ${c.req.method} ${c.req.path}`));
+
+  // Writes: read-only mode and the optional bearer token.
+  app.use('*', async (c, next) => {
+    const m = c.req.method;
+    if (m === 'PUT' || m === 'POST' || m === 'DELETE') {
+      if (deps.readonly === true) return fail(c, 403, 'flowlens is in read-only mode');
+      if (deps.token !== undefined && c.req.header('authorization') !== `Bearer ${deps.token}`) {
+        return fail(c, 401, 'a valid bearer token is needed to change state');
+      }
+    }
+    await next();
+  });
+
+  const changed = () => deps.changed?.();
+
+  // --- server ---------------------------------------------------------------------
+  app.get('/version', (c) => c.text(deps.version));
+  app.get('/status', (c) => c.text('OK'));
+  app.get('/analyzer/json', (c) => {
+    const t = agents.totals();
+    const mem = process.memoryUsage();
+    return c.json({
+      version: deps.version,
+      uptime: deps.now() - deps.startedAt,
+      sFlowAgents: t.agents,
+      sFlowDatagramsReceived: t.datagrams,
+      sFlowBytesReceived: t.bytes,
+      sFlowFlowSamples: t.flowSamples,
+      sFlowCounterSamples: t.counterSamples,
+      sFlowDiscardSamples: t.discardSamples,
+      sFlowDatagramsLost: t.sequenceGaps,
+      sFlowDatagramsOutOfOrder: t.outOfOrder,
+      sFlowDatagramsDuplicates: t.duplicates,
+      sFlowDecodeErrors: t.decodeErrors,
+      heapUsed: mem.heapUsed,
+      heapMax: mem.heapTotal,
+      rss: mem.rss,
+      flows: engine.flowNames().length,
+      ...(deps.analyzer?.() ?? {}),
+    });
+  });
+  app.get('/agents/json', (c) => {
+    const wanted = c.req.queries('agent');
+    const out: Record<string, unknown> = {};
+    for (const a of agents.all()) {
+      if (wanted !== undefined && !wanted.includes(a.agent)) continue;
+      out[a.agent] = {
+        sFlowDatagramsReceived: a.datagrams,
+        sFlowBytesReceived: a.bytes,
+        sFlowFlowSamples: a.flowSamples,
+        sFlowCounterSamples: a.counterSamples,
+        sFlowDiscardSamples: a.discardSamples,
+        sFlowDatagramsLost: a.sequenceGaps,
+        sFlowDatagramsOutOfOrder: a.outOfOrder,
+        sFlowDatagramsDuplicates: a.duplicates,
+        sFlowAgentRestarts: a.restarts,
+        sFlowDecodeErrors: a.decodeErrors,
+        sFlowSubAgents: a.subAgents,
+        firstSeen: a.firstSeen,
+        lastSeen: deps.now() - a.lastSeen,
+      };
+    }
+    return c.json(out);
+  });
+
+  // --- flows ----------------------------------------------------------------------
+  app.get('/flow/json', (c) => c.json(engine.flowDefinitions()));
+  app.get('/flow/:name/json', (c) => {
+    const def = engine.flow(c.req.param('name'));
+    return def === undefined ? fail(c, 404, `no flow '${c.req.param('name')}'`) : c.json(def);
+  });
+  app.put('/flow/:name/json', async (c) => {
+    engine.setFlow(c.req.param('name'), await jsonBody(c));
+    changed();
+    return c.body(null, 204);
+  });
+  app.delete('/flow/:name/json', (c) => {
+    if (!engine.deleteFlow(c.req.param('name'))) return fail(c, 404, `no flow '${c.req.param('name')}'`);
+    changed();
+    return c.body(null, 204);
+  });
+  app.get('/activeflows/:agent/:name/json', (c) => {
+    const name = c.req.param('name');
+    const rawMode = c.req.query('aggMode');
+    let aggMode: AggMode | undefined;
+    if (rawMode !== undefined && rawMode !== '') {
+      const m = rawMode.toLowerCase();
+      if (!(AGG_MODES as readonly string[]).includes(m))
+        throw new HttpError(400, `aggMode must be one of ${AGG_MODES.join(', ')}`);
+      aggMode = m as AggMode;
+    }
+    const selector = c.req.param('agent').toUpperCase();
+    if (aggMode === undefined && (selector === 'EDGE' || selector === 'CORE'))
+      aggMode = selector === 'EDGE' ? 'edge' : 'core';
+    const keyPattern = c.req.query('filter');
+    let keyFilter: ((k: string) => boolean) | undefined;
+    if (keyPattern !== undefined && keyPattern !== '') {
+      let re: RegExp;
+      try {
+        re = new RegExp(keyPattern);
+      } catch (err) {
+        throw new HttpError(400, `filter is not a valid regular expression: ${(err as Error).message}`);
+      }
+      keyFilter = (k) => re.test(k);
+    }
+    const query = {
+      agents: agentSet(engine, c.req.param('agent')),
+      maxFlows: numberParam(c, 'maxFlows', 100, 1, 100_000),
+      minValue: numberParam(c, 'minValue', 0, 0),
+      ...(aggMode !== undefined ? { aggMode } : {}),
+      ...(keyFilter !== undefined ? { keyFilter } : {}),
+    };
+    const flows = engine.activeFlows(name, query, deps.now());
+    return flows === undefined ? fail(c, 404, `no flow '${name}'`) : c.json(flows);
+  });
+  app.get('/flowvalue/:agent/:name/json', (c) => {
+    // name is "<dataSource>.<flow>" as in sFlow-RT.
+    const raw = c.req.param('name');
+    const dot = raw.indexOf('.');
+    if (dot < 0) throw new HttpError(400, "flow value name must be '<dataSource>.<flowName>'");
+    const dataSource = raw.slice(0, dot);
+    const name = raw.slice(dot + 1);
+    const key = c.req.query('key') ?? '';
+    const table = engine.table(name);
+    if (table === undefined) return fail(c, 404, `no flow '${name}'`);
+    const source = table.sources.get(`${c.req.param('agent')}>${dataSource}`);
+    const entry = source?.flows.get(key);
+    if (entry === undefined)
+      return fail(c, 404, `no value for key '${key}' at ${c.req.param('agent')} ${dataSource}`);
+    for (const o of table.observations(deps.now())) {
+      if (o.agent === source?.agent && o.dataSource === dataSource && o.flowKey === key)
+        return c.json(o.value);
+    }
+    return fail(c, 404, 'no current value');
+  });
+
+  // --- groups and maps ------------------------------------------------------------
+  app.get('/group/json', (c) => {
+    const out: Record<string, unknown> = {};
+    for (const n of engine.groups.names()) out[n] = engine.groups.get(n);
+    return c.json(out);
+  });
+  app.get('/group/:name/json', (c) => {
+    const g = engine.groups.get(c.req.param('name'));
+    return g === undefined ? fail(c, 404, `no group '${c.req.param('name')}'`) : c.json(g);
+  });
+  app.put('/group/:name/json', async (c) => {
+    const name = c.req.param('name');
+    checkName('group', name);
+    if (engine.groups.get(name) === undefined && engine.groups.size >= 1000)
+      throw new LimitError('at most 1000 group sets may be defined');
+    engine.groups.set(name, await jsonBody(c));
+    changed();
+    return c.body(null, 204);
+  });
+  app.delete('/group/:name/json', (c) => {
+    if (!engine.groups.delete(c.req.param('name'))) return fail(c, 404, `no group '${c.req.param('name')}'`);
+    changed();
+    return c.body(null, 204);
+  });
+  app.get('/map/json', (c) => {
+    const out: Record<string, unknown> = {};
+    for (const n of engine.maps.names()) out[n] = engine.maps.get(n);
+    return c.json(out);
+  });
+  app.get('/map/:name/json', (c) => {
+    const m = engine.maps.get(c.req.param('name'));
+    return m === undefined ? fail(c, 404, `no map '${c.req.param('name')}'`) : c.json(m);
+  });
+  app.put('/map/:name/json', async (c) => {
+    const name = c.req.param('name');
+    checkName('map', name);
+    if (engine.maps.get(name) === undefined && engine.maps.size >= 1000)
+      throw new LimitError('at most 1000 maps may be defined');
+    engine.maps.set(name, await jsonBody(c));
+    changed();
+    return c.body(null, 204);
+  });
+  app.delete('/map/:name/json', (c) => {
+    if (!engine.maps.delete(c.req.param('name'))) return fail(c, 404, `no map '${c.req.param('name')}'`);
+    changed();
+    return c.body(null, 204);
+  });
+
+  // --- thresholds and events ------------------------------------------------------
+  app.get('/threshold/json', (c) => c.json(thresholds.all()));
+  app.get('/threshold/:name/json', (c) => {
+    const t = thresholds.get(c.req.param('name'));
+    return t === undefined ? fail(c, 404, `no threshold '${c.req.param('name')}'`) : c.json(t);
+  });
+  app.put('/threshold/:name/json', async (c) => {
+    const name = c.req.param('name');
+    checkName('threshold', name);
+    thresholds.set(name, await jsonBody(c));
+    changed();
+    return c.body(null, 204);
+  });
+  app.delete('/threshold/:name/json', (c) => {
+    if (!thresholds.delete(c.req.param('name'))) return fail(c, 404, `no threshold '${c.req.param('name')}'`);
+    changed();
+    return c.body(null, 204);
+  });
+  app.get('/events/json', async (c) => {
+    const thresholdID = c.req.query('thresholdID');
+    const q = {
+      eventID: numberParam(c, 'eventID', -1),
+      maxEvents: numberParam(c, 'maxEvents', 100, 1, 10_000),
+      ...(thresholdID !== undefined && thresholdID !== '' ? { thresholdID } : {}),
+    };
+    const timeout = numberParam(c, 'timeout', 0, 0, 600);
+    return c.json(await events.wait(q, timeout * 1000));
+  });
+  app.get('/events/sse', (c) =>
+    streamSSE(c, async (stream) => {
+      const thresholdID = c.req.query('thresholdID');
+      // Replay what the client missed (Last-Event-ID), then follow live.
+      const last = Number(c.req.header('last-event-id') ?? c.req.query('eventID') ?? Number.NaN);
+      const queue: string[] = [];
+      let wake: (() => void) | undefined;
+      const unsubscribe = events.subscribe((e) => {
+        if (thresholdID !== undefined && e.thresholdID !== thresholdID) return;
+        queue.push(JSON.stringify(e));
+        wake?.();
+      });
+      if (Number.isFinite(last)) {
+        for (const e of events
+          .query({ eventID: last, maxEvents: 10_000, ...(thresholdID ? { thresholdID } : {}) })
+          .reverse()) {
+          await stream.writeSSE({ id: String(e.eventID), event: 'event', data: JSON.stringify(e) });
+        }
+      }
+      stream.onAbort(() => {
+        unsubscribe();
+        wake?.();
+      });
+      while (!stream.aborted) {
+        while (queue.length > 0) {
+          const data = queue.shift() as string;
+          const id = (JSON.parse(data) as { eventID: number }).eventID;
+          await stream.writeSSE({ id: String(id), event: 'event', data });
+        }
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 15_000);
+        });
+        wake = undefined;
+        if (queue.length === 0 && !stream.aborted) await stream.write(': keep-alive\n\n');
+      }
+      unsubscribe();
+    }),
+  );
+
+  // --- topology -------------------------------------------------------------------
+  app.get('/topology/json', (c) => c.json(engine.topology.get()));
+  app.put('/topology/json', async (c) => {
+    engine.topology.set(await jsonBody(c));
+    changed();
+    return c.body(null, 204);
+  });
+
+  // --- flowlens's own metrics and API description ------------------------------------
+  app.get('/metrics', async (c) => {
+    const text = deps.health === undefined ? '' : await deps.health();
+    return c.text(text, 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+  });
+  app.get('/api-docs', (c) => c.json(openApiDocument(deps.version)));
+
+  return app;
+}
+
+export { Engine };

@@ -1,0 +1,232 @@
+/**
+ * The composition root: the one place where ingest, decoders, engine, API and
+ * persistence are wired together for `flowlens run` (and the demo, and tests).
+ */
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import client from 'prom-client';
+import { createApi } from './api/server.js';
+import type { Config } from './common/config.js';
+import { decodeSflow } from './decode/sflow/decode.js';
+import { DecodeStats } from './decode/stats.js';
+import { AgentTracker } from './engine/agents.js';
+import { Engine } from './engine/engine.js';
+import { EventLog } from './engine/events.js';
+import { restore, StateFile, snapshot } from './engine/persist.js';
+import { Thresholds } from './engine/thresholds.js';
+import { detectProtocol, type TelemetryProtocol } from './ingest/detect.js';
+import { kernelDrops, listenUdp, rmemMax, type UdpListener } from './ingest/udp.js';
+import { BasicStream } from './simulate/basic.js';
+
+export interface Collector {
+  readonly engine: Engine;
+  readonly events: EventLog;
+  readonly thresholds: Thresholds;
+  readonly agents: AgentTracker;
+  readonly decodeStats: DecodeStats;
+  /** Bound ports (useful when 0 asked for any free port). */
+  readonly ports: { sflow?: number; ipfix?: number; netflow?: number; http: number };
+  readonly warnings: string[];
+  /** Feeds one datagram as if it had arrived over UDP (demo, replay, tests). */
+  receive(payload: Buffer, address: string, port: number): void;
+  stop(): Promise<void>;
+}
+
+export interface CollectorOptions {
+  version: string;
+  /** Log lines (warnings at start, problems restoring state). */
+  log?: (line: string) => void;
+}
+
+export async function startCollector(config: Config, options: CollectorOptions): Promise<Collector> {
+  const log = options.log ?? (() => {});
+  const warnings: string[] = [];
+  const warn = (w: string) => {
+    warnings.push(w);
+    log(`warning: ${w}`);
+  };
+  const engine = new Engine({ flows: config.maxFlows, flowsPerSource: config.flowsPerSource });
+  const events = new EventLog();
+  const thresholds = new Thresholds(events, config.maxThresholds);
+  const agents = new AgentTracker();
+  const decodeStats = new DecodeStats();
+  const byProtocol = new Map<TelemetryProtocol, number>();
+
+  const stateFile = new StateFile(config.stateDir);
+  try {
+    const saved = stateFile.load();
+    if (saved !== undefined)
+      for (const p of restore(engine, thresholds, saved)) warn(`state not restored: ${p}`);
+  } catch (err) {
+    warn(`state file ${stateFile.file} unreadable, starting empty: ${(err as Error).message}`);
+  }
+  const take = () => snapshot(engine, thresholds);
+
+  const receive = (payload: Buffer, address: string, _port: number) => {
+    const now = Date.now();
+    const protocol = detectProtocol(payload);
+    byProtocol.set(protocol, (byProtocol.get(protocol) ?? 0) + 1);
+    if (protocol === 'sflow5') {
+      const d = decodeSflow(payload, decodeStats);
+      if ('samples' in d) {
+        agents.sflow(d, payload.length, now);
+        engine.ingestSflow(d, now);
+      } else {
+        agents.undecodable(address, payload.length, now);
+      }
+    }
+  };
+
+  // --- UDP ---------------------------------------------------------------------------
+  const listeners: { name: string; l: UdpListener }[] = [];
+  const ports: Collector['ports'] = { http: 0 };
+  const max = rmemMax();
+  for (const [name, port] of [
+    ['sflow', config.sflowPort],
+    ['ipfix', config.ipfixPort],
+    ['netflow', config.netflowPort],
+  ] as const) {
+    if (port < 0) continue;
+    let l: UdpListener;
+    try {
+      l = await listenUdp({ port, host: config.udpHost, receiveBuffer: config.udpBuffer }, (buf, a, p) =>
+        receive(buf, a, p),
+      );
+    } catch (err) {
+      for (const x of listeners) await x.l.close();
+      throw new Error(
+        `cannot listen for ${name} on UDP ${config.udpHost} port ${port}: ${(err as Error).message}`,
+      );
+    }
+    listeners.push({ name, l });
+    ports[name] = l.port;
+    // Linux reports twice the usable size it granted.
+    if (l.receiveBuffer < config.udpBuffer) {
+      warn(
+        `${name} receive buffer is ${l.receiveBuffer} bytes, not the ${config.udpBuffer} asked for` +
+          (max !== undefined
+            ? ` (net.core.rmem_max = ${max}; raise it: sysctl -w net.core.rmem_max=${config.udpBuffer})`
+            : ''),
+      );
+    }
+  }
+
+  // --- health metrics ------------------------------------------------------------------
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry, prefix: 'flowlens_process_' });
+  const gauge = (name: string, help: string, labelNames: string[], collect: (g: client.Gauge) => void) =>
+    new client.Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        collect(this);
+      },
+    });
+  gauge(
+    'flowlens_datagrams_received_total',
+    'Datagrams received, by detected protocol',
+    ['protocol'],
+    (g) => {
+      for (const [p, n] of byProtocol) g.set({ protocol: p }, n);
+    },
+  );
+  gauge('flowlens_udp_datagrams_total', 'Datagrams read from each UDP listener', ['listener'], (g) => {
+    for (const { name, l } of listeners) g.set({ listener: name }, l.datagrams);
+  });
+  gauge(
+    'flowlens_udp_kernel_drops_total',
+    'Datagrams the kernel dropped at the socket (receive buffer full)',
+    ['listener'],
+    (g) => {
+      for (const { name, l } of listeners) g.set({ listener: name }, kernelDrops(l.port));
+    },
+  );
+  gauge('flowlens_decode_errors_total', 'Decode errors by reason', ['reason'], (g) => {
+    for (const [r, n] of decodeStats.errorsByReason) g.set({ reason: r }, n);
+  });
+  gauge('flowlens_sflow_samples_total', 'sFlow samples decoded', [], (g) => g.set(decodeStats.samples));
+  gauge(
+    'flowlens_sflow_sequence_gaps_total',
+    'sFlow datagrams missing by sequence number, all agents',
+    [],
+    (g) => g.set(agents.totals().sequenceGaps),
+  );
+  gauge('flowlens_agents', 'Agents heard from', [], (g) => g.set(agents.totals().agents));
+  gauge('flowlens_flow_entries', 'Active flows tracked, by flow definition', ['flow'], (g) => {
+    for (const [name, s] of Object.entries(engine.stats())) g.set({ flow: name }, s.entries);
+  });
+  gauge(
+    'flowlens_flow_evictions_total',
+    'Flows evicted to keep tables bounded, by flow definition',
+    ['flow'],
+    (g) => {
+      for (const [name, s] of Object.entries(engine.stats())) g.set({ flow: name }, s.evictions);
+    },
+  );
+  gauge('flowlens_events_total', 'Threshold events fired', [], (g) => g.set(events.total));
+
+  // --- HTTP ----------------------------------------------------------------------------
+  const startedAt = Date.now();
+  const app = createApi({
+    engine,
+    events,
+    thresholds,
+    agents,
+    version: options.version,
+    startedAt,
+    now: () => Date.now(),
+    readonly: config.readonly,
+    ...(config.token !== undefined ? { token: config.token } : {}),
+    changed: () => stateFile.schedule(take),
+    health: () => registry.metrics(),
+    analyzer: () => {
+      let drops = 0;
+      for (const { l } of listeners) drops += kernelDrops(l.port);
+      return { sFlowKernelDrops: drops, udpReceiveBuffer: listeners[0]?.l.receiveBuffer ?? 0 };
+    },
+  });
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: config.httpPort, hostname: config.httpHost }, () => resolve(s));
+    s.once('error', reject);
+  });
+  ports.http = (server.address() as AddressInfo).port;
+
+  // --- timers --------------------------------------------------------------------------
+  const source = { observe: (m: string, byFlow: boolean, now: number) => engine.observeFlow(m, byFlow, now) };
+  const thresholdTimer = setInterval(() => thresholds.evaluate(source, Date.now()), 100);
+  const tickTimer = setInterval(() => engine.tick(Date.now()), 1000);
+  let demoTimer: NodeJS.Timeout | undefined;
+  if (config.demo) {
+    const stream = new BasicStream({ seed: 1 });
+    // About 2,000 datagrams per second of simulated fabric traffic, in 100 ms batches.
+    demoTimer = setInterval(() => {
+      for (let i = 0; i < 200; i++) receive(stream.next(), '127.0.0.1', 0);
+    }, 100);
+  }
+
+  return {
+    engine,
+    events,
+    thresholds,
+    agents,
+    decodeStats,
+    ports,
+    warnings,
+    receive,
+    async stop() {
+      clearInterval(thresholdTimer);
+      clearInterval(tickTimer);
+      if (demoTimer !== undefined) clearInterval(demoTimer);
+      events.close();
+      stateFile.flush(take);
+      for (const { l } of listeners) await l.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Long polls and SSE streams would hold the server open.
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+    },
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * Per-agent accounting of what arrives: datagrams and bytes, samples, and the
+ * sequence numbers that reveal loss. sFlow numbers datagrams per (agent,
+ * sub-agent): a jump forward is datagrams lost in the network or the kernel,
+ * a step back by a little is reordering or duplication, a step back by a lot
+ * (or to a low number) is an agent restart.
+ */
+import type { SflowDatagram } from '../decode/sflow/types.js';
+
+export interface AgentCounters {
+  agent: string;
+  firstSeen: number;
+  lastSeen: number;
+  datagrams: number;
+  bytes: number;
+  flowSamples: number;
+  counterSamples: number;
+  discardSamples: number;
+  /** Datagrams missing according to sequence numbers. */
+  sequenceGaps: number;
+  outOfOrder: number;
+  duplicates: number;
+  restarts: number;
+  decodeErrors: number;
+  subAgents: number;
+}
+
+interface StreamState {
+  next: number;
+  /** Recent sequence numbers, to tell duplicates from late arrivals. */
+  recent: Set<number>;
+}
+
+/** How far back a sequence number may be and still count as reordering rather than a restart. */
+const REORDER_WINDOW = 64;
+
+export class AgentTracker {
+  private readonly agents = new Map<string, AgentCounters>();
+  private readonly streams = new Map<string, StreamState>();
+
+  constructor(private readonly maxAgents = 10_000) {}
+
+  private counters(agent: string, nowMs: number): AgentCounters | undefined {
+    let c = this.agents.get(agent);
+    if (c === undefined) {
+      if (this.agents.size >= this.maxAgents) return undefined;
+      c = {
+        agent,
+        firstSeen: nowMs,
+        lastSeen: nowMs,
+        datagrams: 0,
+        bytes: 0,
+        flowSamples: 0,
+        counterSamples: 0,
+        discardSamples: 0,
+        sequenceGaps: 0,
+        outOfOrder: 0,
+        duplicates: 0,
+        restarts: 0,
+        decodeErrors: 0,
+        subAgents: 0,
+      };
+      this.agents.set(agent, c);
+    }
+    return c;
+  }
+
+  sflow(d: SflowDatagram, bytes: number, nowMs: number): void {
+    const c = this.counters(d.agent, nowMs);
+    if (c === undefined) return;
+    c.datagrams++;
+    c.bytes += bytes;
+    c.lastSeen = nowMs;
+    for (const s of d.samples) {
+      if (s.type === 'flow_sample' || s.type === 'flow_sample_expanded') c.flowSamples++;
+      else if (s.type === 'counters_sample' || s.type === 'counters_sample_expanded') c.counterSamples++;
+      else if (s.type === 'discarded_packet') c.discardSamples++;
+      if ('error' in s && s.error !== undefined) c.decodeErrors++;
+    }
+    this.sequence(c, `${d.agent}>${d.subAgentId}`, d.sequence);
+  }
+
+  /** A datagram from this exporter that could not be decoded. */
+  undecodable(agent: string, bytes: number, nowMs: number): void {
+    const c = this.counters(agent, nowMs);
+    if (c === undefined) return;
+    c.datagrams++;
+    c.bytes += bytes;
+    c.decodeErrors++;
+    c.lastSeen = nowMs;
+  }
+
+  private sequence(c: AgentCounters, stream: string, seq: number): void {
+    let st = this.streams.get(stream);
+    if (st === undefined) {
+      st = { next: (seq + 1) >>> 0, recent: new Set([seq]) };
+      this.streams.set(stream, st);
+      c.subAgents++;
+      return;
+    }
+    const delta = (seq - st.next) | 0; // wraps at 2^32 like the counter itself
+    if (delta === 0) {
+      st.next = (seq + 1) >>> 0;
+    } else if (delta > 0 && delta < 0x40000000) {
+      c.sequenceGaps += delta;
+      st.next = (seq + 1) >>> 0;
+    } else if (delta < 0 && delta >= -REORDER_WINDOW) {
+      if (st.recent.has(seq)) c.duplicates++;
+      else {
+        c.outOfOrder++;
+        // It was counted as lost when the gap opened; it arrived after all.
+        if (c.sequenceGaps > 0) c.sequenceGaps--;
+      }
+    } else {
+      c.restarts++;
+      st.next = (seq + 1) >>> 0;
+      st.recent.clear();
+    }
+    st.recent.add(seq);
+    if (st.recent.size > REORDER_WINDOW * 2) {
+      const oldest = st.recent.values().next().value as number;
+      st.recent.delete(oldest);
+    }
+  }
+
+  get(agent: string): AgentCounters | undefined {
+    return this.agents.get(agent);
+  }
+
+  all(): AgentCounters[] {
+    return [...this.agents.values()];
+  }
+
+  totals(): Omit<AgentCounters, 'agent' | 'firstSeen' | 'lastSeen'> & { agents: number } {
+    const t = {
+      agents: this.agents.size,
+      datagrams: 0,
+      bytes: 0,
+      flowSamples: 0,
+      counterSamples: 0,
+      discardSamples: 0,
+      sequenceGaps: 0,
+      outOfOrder: 0,
+      duplicates: 0,
+      restarts: 0,
+      decodeErrors: 0,
+      subAgents: 0,
+    };
+    for (const c of this.agents.values()) {
+      t.datagrams += c.datagrams;
+      t.bytes += c.bytes;
+      t.flowSamples += c.flowSamples;
+      t.counterSamples += c.counterSamples;
+      t.discardSamples += c.discardSamples;
+      t.sequenceGaps += c.sequenceGaps;
+      t.outOfOrder += c.outOfOrder;
+      t.duplicates += c.duplicates;
+      t.restarts += c.restarts;
+      t.decodeErrors += c.decodeErrors;
+      t.subAgents += c.subAgents;
+    }
+    return t;
+  }
+}

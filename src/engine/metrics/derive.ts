@@ -1,0 +1,416 @@
+/**
+ * Counter samples become metrics.
+ *
+ * Each decoded counters sample describes one data source of one agent. Its
+ * records are turned into named metrics by the catalog (catalog.ts): gauges
+ * and strings as sent, cumulative counters as rates per second between two
+ * consecutive samples of the same (agent, data source).
+ *
+ * Rates need care:
+ *  - the first sample of a data source gives no rate (there is nothing to subtract);
+ *  - a 32-bit counter that goes down has wrapped when the wrapped difference is
+ *    at most half the counter space; otherwise the counter was reset and that
+ *    field gives no rate for the interval. A 64-bit field holding a value below
+ *    2^32 is treated as a 32-bit counter (some agents fill 64-bit fields from
+ *    32-bit hardware counters); above that a decrease is a wrap only when the
+ *    wrapped difference is at most 2^63;
+ *  - an agent restart (the sample sequence number goes back, or the datagram
+ *    uptime does in a way a 2^32 ms wrap cannot explain) gives no rate for any
+ *    field of the interval; the sample becomes the new baseline;
+ *  - a repeated sequence number is a duplicate and is ignored;
+ *  - "unknown" values (all ones in u32 and u64 fields, negative sFlow
+ *    percentages, non-finite floats) produce no metric and clear the baseline.
+ */
+
+import type { FieldRecord, FieldValue } from '../../decode/sflow/struct.js';
+import type { CountersSample, RtMetricSample } from '../../decode/sflow/types.js';
+import {
+  FIELD_TYPES,
+  type FieldMetric,
+  MAPPING_BY_FORMAT,
+  type MetricValue,
+  type RecordMapping,
+  VIR_PREFIX,
+  VIRTUAL_MARKERS,
+} from './catalog.js';
+
+export interface CounterSampleInput {
+  /** Agent address, as the datagram gives it. */
+  agent: string;
+  sample: CountersSample;
+  /** Time the sample was received (ms); rates are computed over these times. */
+  timeMs: number;
+  /** The datagram's uptime (ms since the agent booted), used to detect restarts. */
+  uptimeMs?: number;
+}
+
+export interface DerivedMetrics {
+  agent: string;
+  dataSource: string;
+  timeMs: number;
+  values: Map<string, MetricValue>;
+}
+
+export interface DeriverOptions {
+  /** Most (agent, data source) baselines kept; the least recently updated are dropped. Default 262 144. */
+  maxSources?: number;
+  /** Samples further apart than this (ms) give no rate. Default 600 000 (10 minutes). */
+  maxIntervalMs?: number;
+}
+
+export interface DeriverStats {
+  samples: number;
+  /** Baselines currently held. */
+  sources: number;
+  duplicates: number;
+  restarts: number;
+  /** Intervals longer than maxIntervalMs, or not positive. */
+  gaps: number;
+  wraps: number;
+  /** Counters that went down without a plausible wrap. */
+  discontinuities: number;
+  /** Values reported as unknown (all ones, negative percentage, NaN). */
+  unknown: number;
+  /** Records with no usable fields (unknown formats, decode errors). */
+  skippedRecords: number;
+  evictions: number;
+}
+
+interface SourceState {
+  seq: number;
+  timeMs: number;
+  uptimeMs: number | undefined;
+  counters: Map<string, number | bigint>;
+}
+
+const TWO_32 = 4294967296;
+const U32_UNKNOWN = 0xffffffff;
+const U64_UNKNOWN = 0xffffffffffffffffn;
+/** Elements of an array field turned into metrics, at most. */
+export const MAX_ARRAY_METRICS = 64;
+
+/** sFlow-RT's data source name: the ifIndex for source type 0, else `type.index`. */
+export function dataSourceName(sourceIdType: number, sourceIdIndex: number): string {
+  return sourceIdType === 0 ? String(sourceIdIndex) : `${sourceIdType}.${sourceIdIndex}`;
+}
+
+/**
+ * The increase of a counter from `prev` to `cur` for a counter of `bits`
+ * bits, or undefined when it went down without a plausible wrap. `wrapped`
+ * tells whether the counter wrapped.
+ */
+export function counterDelta(
+  prev: number | bigint,
+  cur: number | bigint,
+  bits: 32 | 64,
+): { delta: number; wrapped: boolean } | undefined {
+  if (typeof prev === 'number' && typeof cur === 'number') {
+    if (cur >= prev) return { delta: cur - prev, wrapped: false };
+    if (bits === 32 || prev < TWO_32) {
+      const d = cur + TWO_32 - prev;
+      return d <= TWO_32 / 2 ? { delta: d, wrapped: true } : undefined;
+    }
+  }
+  const p = BigInt(prev);
+  const c = BigInt(cur);
+  if (c >= p) return { delta: Number(c - p), wrapped: false };
+  if (bits === 32 || p < 0x100000000n) {
+    const d = c + 0x100000000n - p;
+    return d <= 0x80000000n ? { delta: Number(d), wrapped: true } : undefined;
+  }
+  const d = c + 0x10000000000000000n - p;
+  return d <= 0x8000000000000000n ? { delta: Number(d), wrapped: true } : undefined;
+}
+
+/** Whether a raw field value is the protocol's "unknown" marker for its type. */
+export function isUnknown(v: FieldValue, type: string | undefined): boolean {
+  if (typeof v === 'bigint') return v === U64_UNKNOWN;
+  if (typeof v !== 'number') return false;
+  if (type === 'u32') return v === U32_UNKNOWN;
+  return !Number.isFinite(v);
+}
+
+function toNumber(v: FieldValue): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v === 'bigint') return Number(v);
+  return undefined;
+}
+
+/** Per-record working state while one sample is derived. */
+interface Pass {
+  format: string;
+  /** Metrics of the current record by catalog name (before any vir_ prefix). */
+  local: Map<string, MetricValue>;
+  hidden: Set<string>;
+  prev: Map<string, number | bigint> | undefined;
+  next: Map<string, number | bigint>;
+  /** Seconds since the previous sample, when rates can be computed. */
+  seconds: number | undefined;
+}
+
+export class CounterDeriver {
+  private readonly state = new Map<string, SourceState>();
+  private readonly maxSources: number;
+  private readonly maxIntervalMs: number;
+  private readonly counters: DeriverStats = {
+    samples: 0,
+    sources: 0,
+    duplicates: 0,
+    restarts: 0,
+    gaps: 0,
+    wraps: 0,
+    discontinuities: 0,
+    unknown: 0,
+    skippedRecords: 0,
+    evictions: 0,
+  };
+
+  constructor(options: DeriverOptions = {}) {
+    this.maxSources = Math.max(1, options.maxSources ?? 262144);
+    this.maxIntervalMs = options.maxIntervalMs ?? 600000;
+  }
+
+  get stats(): Readonly<DeriverStats> {
+    this.counters.sources = this.state.size;
+    return this.counters;
+  }
+
+  /** Metrics of one counters sample; undefined for a duplicate. */
+  derive(input: CounterSampleInput): DerivedMetrics | undefined {
+    const { agent, sample, timeMs } = input;
+    const dataSource = dataSourceName(sample.sourceIdType, sample.sourceIdIndex);
+    const key = `${agent}>${dataSource}`;
+    const prev = this.state.get(key);
+    const seq = sample.sequence >>> 0;
+    let seconds: number | undefined;
+    if (prev !== undefined) {
+      if (seq === prev.seq) {
+        this.counters.duplicates++;
+        return undefined;
+      }
+      seconds = this.interval(prev, seq, timeMs, input.uptimeMs);
+    }
+    this.counters.samples++;
+
+    const virtual = sample.records.some((r) => VIRTUAL_MARKERS.has(r.format));
+    const values = new Map<string, MetricValue>();
+    const next = new Map<string, number | bigint>();
+    for (const rec of sample.records) {
+      const mapping = MAPPING_BY_FORMAT.get(rec.format);
+      if (mapping === undefined || !('name' in rec) || 'error' in rec) {
+        this.counters.skippedRecords++;
+        continue;
+      }
+      const pass: Pass = {
+        format: rec.format,
+        local: new Map(),
+        hidden: new Set(),
+        prev: prev?.counters,
+        next,
+        seconds,
+      };
+      this.deriveRecord(mapping, rec as FieldRecord, pass);
+      const prefix = virtual && mapping.virtualizable === true ? VIR_PREFIX : '';
+      for (const [name, v] of pass.local) if (!pass.hidden.has(name)) values.set(prefix + name, v);
+    }
+
+    this.remember(key, { seq, timeMs, uptimeMs: input.uptimeMs, counters: next });
+    return { agent, dataSource, timeMs, values };
+  }
+
+  /**
+   * Metrics of an InMon rtmetric sample (custom metrics sent through hsflowd):
+   * names as sent, counter32/counter64 as rates per second.
+   */
+  deriveRtMetric(agent: string, sample: RtMetricSample, timeMs: number): DerivedMetrics {
+    const key = `${agent}>rt:${sample.datasource}`;
+    const prev = this.state.get(key);
+    let seconds: number | undefined;
+    if (prev !== undefined) {
+      const dt = timeMs - prev.timeMs;
+      if (dt > 0 && dt <= this.maxIntervalMs) seconds = dt / 1000;
+      else this.counters.gaps++;
+    }
+    this.counters.samples++;
+    const values = new Map<string, MetricValue>();
+    const next = new Map<string, number | bigint>();
+    for (const m of sample.metrics) {
+      if (m.name === '') continue;
+      if (m.type === 0) {
+        if (typeof m.value === 'string' && m.value !== '') values.set(m.name, m.value);
+        continue;
+      }
+      if (m.type === 1 || m.type === 2) {
+        const cur = m.value;
+        if (typeof cur === 'string') continue;
+        next.set(m.name, cur);
+        const before = prev?.counters.get(m.name);
+        if (seconds === undefined || before === undefined) continue;
+        const d = counterDelta(before, cur, m.type === 1 ? 32 : 64);
+        if (d === undefined) {
+          this.counters.discontinuities++;
+          continue;
+        }
+        if (d.wrapped) this.counters.wraps++;
+        values.set(m.name, d.delta / seconds);
+        continue;
+      }
+      const v = toNumber(m.value);
+      if (v !== undefined) values.set(m.name, v);
+    }
+    this.remember(key, { seq: 0, timeMs, uptimeMs: undefined, counters: next });
+    return { agent, dataSource: sample.datasource, timeMs, values };
+  }
+
+  /** Drops the baselines of an agent (e.g. when it is forgotten). */
+  forgetAgent(agent: string): void {
+    for (const key of [...this.state.keys()]) if (key.startsWith(`${agent}>`)) this.state.delete(key);
+  }
+
+  /** Seconds between two samples of a source, or undefined when no rate may be computed. */
+  private interval(
+    prev: SourceState,
+    seq: number,
+    timeMs: number,
+    uptimeMs: number | undefined,
+  ): number | undefined {
+    const dt = timeMs - prev.timeMs;
+    const seqWentBack = (seq - prev.seq) >>> 0 >= 0x80000000;
+    let uptimeWentBack = false;
+    if (uptimeMs !== undefined && prev.uptimeMs !== undefined && uptimeMs < prev.uptimeMs) {
+      // A 2^32 ms (49.7 day) wrap advances agent time by about the collector's dt.
+      const wrappedBy = uptimeMs + TWO_32 - prev.uptimeMs;
+      uptimeWentBack = wrappedBy > Math.max(dt, 0) + 60000;
+    }
+    if (seqWentBack || uptimeWentBack) {
+      this.counters.restarts++;
+      return undefined;
+    }
+    if (dt <= 0 || dt > this.maxIntervalMs) {
+      this.counters.gaps++;
+      return undefined;
+    }
+    return dt / 1000;
+  }
+
+  private remember(key: string, s: SourceState): void {
+    // Re-insert so the Map's order is least recently updated first.
+    this.state.delete(key);
+    this.state.set(key, s);
+    while (this.state.size > this.maxSources) {
+      const oldest = this.state.keys().next().value as string;
+      this.state.delete(oldest);
+      this.counters.evictions++;
+    }
+  }
+
+  private deriveRecord(mapping: RecordMapping, rec: FieldRecord, pass: Pass): void {
+    for (const fm of mapping.fields) {
+      const raw = rec[fm.field];
+      if (raw === undefined) continue;
+      if (fm.array === true) {
+        this.deriveArray(fm, raw, pass);
+        continue;
+      }
+      const type = FIELD_TYPES.get(`${pass.format}/${fm.field}`);
+      if (isUnknown(raw, type)) {
+        this.counters.unknown++;
+        continue;
+      }
+      const v = this.fieldValue(fm, raw, type, pass);
+      if (v === undefined) continue;
+      pass.local.set(fm.metric, v);
+      if (fm.hidden === true) pass.hidden.add(fm.metric);
+    }
+    if (mapping.derived === undefined) return;
+    const get = (name: string): number | undefined => {
+      const v = pass.local.get(name);
+      return typeof v === 'number' ? v : undefined;
+    };
+    for (const d of mapping.derived) {
+      const v = d.compute(get);
+      if (v !== undefined && Number.isFinite(v)) pass.local.set(d.metric, v);
+    }
+  }
+
+  private fieldValue(
+    fm: FieldMetric,
+    raw: FieldValue,
+    type: string | undefined,
+    pass: Pass,
+  ): MetricValue | undefined {
+    switch (fm.kind) {
+      case 'string': {
+        const v =
+          fm.transform !== undefined ? fm.transform(raw) : typeof raw === 'string' ? raw : asText(raw);
+        return v === '' ? undefined : v;
+      }
+      case 'gauge':
+        return fm.transform !== undefined ? fm.transform(raw) : toNumber(raw);
+      case 'percent100': {
+        const n = toNumber(raw);
+        if (n === undefined || n < 0) {
+          this.counters.unknown++;
+          return undefined;
+        }
+        return n / 100;
+      }
+      case 'counter':
+        return this.rate(fm, raw, type, pass);
+    }
+  }
+
+  private rate(fm: FieldMetric, raw: FieldValue, type: string | undefined, pass: Pass): number | undefined {
+    if (typeof raw !== 'number' && typeof raw !== 'bigint') return undefined;
+    const key = `${pass.format}/${fm.field}`;
+    pass.next.set(key, raw);
+    const before = pass.prev?.get(key);
+    if (pass.seconds === undefined || before === undefined) return undefined;
+    const d = counterDelta(before, raw, type === 'u64' ? 64 : 32);
+    if (d === undefined) {
+      this.counters.discontinuities++;
+      return undefined;
+    }
+    if (d.wrapped) this.counters.wraps++;
+    return d.delta / pass.seconds;
+  }
+
+  /** Array fields: numbers as `<metric>_<i>`, structures as `<metric>_<i>_<subfield>`. */
+  private deriveArray(fm: FieldMetric, raw: FieldValue, pass: Pass): void {
+    if (!Array.isArray(raw)) return;
+    const n = Math.min(raw.length, MAX_ARRAY_METRICS);
+    for (let i = 0; i < n; i++) {
+      const item = raw[i];
+      if (typeof item === 'number') {
+        const v = fm.kind === 'percent100' ? (item < 0 ? undefined : item / 100) : item;
+        if (v === undefined || item === U32_UNKNOWN) this.counters.unknown++;
+        else pass.local.set(`${fm.metric}_${i}`, v);
+      } else if (typeof item === 'string') {
+        // A list of texts (MAC addresses): one metric.
+        pass.local.set(fm.metric, (raw as string[]).slice(0, n).join(','));
+        return;
+      } else {
+        const idx = typeof item.index === 'number' ? item.index : i;
+        for (const [k, v] of Object.entries(item)) {
+          if (k === 'index' || v === undefined) continue;
+          const name = `${fm.metric}_${idx}_${k.toLowerCase()}`;
+          if (typeof v === 'number') {
+            if (v === U32_UNKNOWN) this.counters.unknown++;
+            else pass.local.set(name, v);
+          } else if (typeof v === 'bigint') {
+            if (v !== U64_UNKNOWN) pass.local.set(name, Number(v));
+          } else if (typeof v === 'string') {
+            if (v !== '') pass.local.set(name, v);
+          } else if (Array.isArray(v) && v.length > 0) {
+            pass.local.set(name, v.slice(0, MAX_ARRAY_METRICS).map(String).join(','));
+          }
+        }
+      }
+    }
+  }
+}
+
+function asText(v: FieldValue): MetricValue | undefined {
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  return undefined;
+}

@@ -1,0 +1,105 @@
+/**
+ * Traffic of known composition for end-to-end tests: flows at given bit rates,
+ * sampled 1:N, encoded as sFlow datagrams and sent over UDP in real time.
+ */
+import dgram from 'node:dgram';
+import { encodeSflow, type SampleInput } from '../decode/sflow/encode.js';
+import { buildFrame, type FrameSpec } from '../simulate/packets.js';
+import { Random } from '../simulate/random.js';
+
+export interface TestFlow {
+  spec: FrameSpec;
+  bitsPerSecond: number;
+  agent: string;
+  ifIndex: number;
+  samplingRate: number;
+}
+
+const MAC = { srcMac: '02:00:00:00:00:01', dstMac: '02:00:00:00:00:02' };
+
+export function tcpFlow(
+  src: string,
+  dst: string,
+  bitsPerSecond: number,
+  samplingRate = 100,
+  agent = '192.0.2.1',
+  ifIndex = 1,
+): TestFlow {
+  return {
+    spec: { ...MAC, src, dst, protocol: 6, srcPort: 40000, dstPort: 443, frameLength: 1500 },
+    bitsPerSecond,
+    agent,
+    ifIndex,
+    samplingRate,
+  };
+}
+
+/**
+ * Sends the flows to 127.0.0.1:port for `ms` milliseconds: each flow's samples
+ * arrive as a Poisson process at rate bits/8/(frame bytes)/N per second,
+ * seven samples to a datagram per agent. Resolves with the datagrams sent.
+ */
+export async function sendFlows(port: number, flows: TestFlow[], ms: number, seed = 1): Promise<number> {
+  const rnd = new Random(seed);
+  const socket = dgram.createSocket('udp4');
+  const pending = new Map<string, SampleInput[]>();
+  const sequence = new Map<string, number>();
+  let sent = 0;
+  const next = flows.map((f) => ({ f, at: 0 }));
+  const start = Date.now();
+  const interval = (f: TestFlow) => {
+    const perSecond = f.bitsPerSecond / 8 / (f.spec.frameLength + 4) / f.samplingRate;
+    return (-Math.log(1 - rnd.next()) / perSecond) * 1000;
+  };
+  for (const n of next) n.at = interval(n.f);
+  const flush = async (agent: string) => {
+    const samples = pending.get(agent) ?? [];
+    if (samples.length === 0) return;
+    pending.set(agent, []);
+    const seq = (sequence.get(agent) ?? 0) + 1;
+    sequence.set(agent, seq);
+    const buf = encodeSflow({ agent, subAgentId: 0, sequence: seq, uptime: Date.now() - start, samples });
+    await new Promise<void>((resolve) => socket.send(buf, port, '127.0.0.1', () => resolve()));
+    sent++;
+  };
+  let flowSeq = 0;
+  while (Date.now() - start < ms) {
+    const elapsed = Date.now() - start;
+    for (const n of next) {
+      while (n.at <= elapsed) {
+        const f = n.f;
+        const list = pending.get(f.agent) ?? [];
+        pending.set(f.agent, list);
+        flowSeq++;
+        list.push({
+          type: 'flow_sample',
+          sequence: flowSeq,
+          sourceIdType: 0,
+          sourceIdIndex: f.ifIndex,
+          samplingRate: f.samplingRate,
+          samplePool: flowSeq * f.samplingRate,
+          drops: 0,
+          input: { format: 0, value: f.ifIndex },
+          output: { format: 0, value: 99 },
+          records: [
+            {
+              format: '0:1',
+              headerProtocol: 1,
+              frameLength: f.spec.frameLength + 4,
+              stripped: 4,
+              header: buildFrame(f.spec),
+            },
+          ],
+        });
+        if (list.length >= 7) await flush(f.agent);
+        n.at += interval(f);
+      }
+    }
+    // Agents send what they have at least every 10 ms, like a real agent's flush timer.
+    for (const agent of pending.keys()) await flush(agent);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  for (const agent of pending.keys()) await flush(agent);
+  socket.close();
+  return sent;
+}
