@@ -1,88 +1,86 @@
 /**
- * `flowlens demo`: built-in traffic, decoded and summarised live in the
- * terminal. It needs no network and no root. Until the real-time engine lands
- * this is a self-contained tour of the decoder: a generated sFlow stream goes
- * through the same decode and key extraction code a collector uses.
+ * `flowlens demo`: the collector with its built-in simulated traffic, on any
+ * machine with no network and no root. It defines a few flows, serves the
+ * REST API, and prints the top flows every second.
  */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { dissect, Packet } from '../decode/packet/dissect.js';
-import { type KeyGetter, keyGetter } from '../decode/packet/keys.js';
-import { decodeSflow } from '../decode/sflow/decode.js';
-import { SampledHeader } from '../decode/sflow/types.js';
-import { DecodeStats } from '../decode/stats.js';
-import { BasicStream } from '../simulate/basic.js';
+import { startCollector } from '../collector.js';
+import { loadConfig } from '../common/config.js';
 
-const FIVE_TUPLE = [
-  'ipsource',
-  'ipdestination',
-  'ipprotocol',
-  'tcpsourceport',
-  'udpsourceport',
-  'tcpdestinationport',
-  'udpdestinationport',
-];
+const DEMO_FLOWS: Record<string, Record<string, unknown>> = {
+  tuple: {
+    keys: 'ipsource,ipdestination,ipprotocol,or:tcpsourceport:udpsourceport,or:tcpdestinationport:udpdestinationport',
+    value: 'bytes',
+  },
+  roce: { keys: 'concat:\\::ibbtoptransport:ibbtopname', value: 'frames', filter: 'suffix:stack:.:1=ibbt' },
+  ip6: { keys: 'ip6source,ip6destination', value: 'bytes' },
+};
 
 export async function runDemo(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
       seconds: { type: 'string', default: '0' },
-      rate: { type: 'string', default: '2000' },
+      port: { type: 'string', default: '8008' },
     },
   });
   const seconds = Number(values.seconds);
-  const rate = Number(values.rate);
   if (!Number.isFinite(seconds) || seconds < 0)
     throw new Error('--seconds must be a number >= 0 (0 runs until Ctrl-C)');
-  if (!Number.isFinite(rate) || rate <= 0)
-    throw new Error('--rate must be a positive number of datagrams per second');
-
-  const getters = FIVE_TUPLE.map((k) => keyGetter(k) as KeyGetter);
-  const stream = new BasicStream({ seed: Date.now() & 0xffff });
-  const stats = new DecodeStats();
-  const packet = new Packet();
-  // Bytes per second per flow, smoothed like a 2 s moving window.
-  const rates = new Map<string, number>();
+  const config = loadConfig({
+    env: process.env,
+    flags: {
+      demo: true,
+      'http.port': values.port as string,
+      'sflow.port': '-1',
+      'ipfix.port': '-1',
+      'netflow.port': '-1',
+      'state.dir': path.join(os.tmpdir(), `flowlens-demo-${process.pid}`),
+    },
+  });
+  const version = (
+    JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
+  ).version;
+  let collector: Awaited<ReturnType<typeof startCollector>>;
+  try {
+    collector = await startCollector(config, { version });
+  } catch (err) {
+    // Port 8008 taken: any free port will do for a demo.
+    if (!String((err as Error).message).includes('EADDRINUSE')) throw err;
+    collector = await startCollector({ ...config, httpPort: 0 }, { version });
+  }
+  for (const [name, def] of Object.entries(DEMO_FLOWS)) collector.engine.setFlow(name, def);
+  const url = `http://localhost:${collector.ports.http}`;
+  process.stdout.write(
+    `flowlens demo: simulated sFlow from 4 agents (IPv4, IPv6, RoCEv2), decoded live. Ctrl-C to stop.\n` +
+      `REST API: ${url}/activeflows/ALL/tuple/json  (also flows 'roce' and 'ip6'; ${url}/api-docs)\n`,
+  );
   const started = Date.now();
-  let sent = 0;
-
-  process.stdout.write('flowlens demo: generated sFlow from 4 agents, decoded live (Ctrl-C to stop)\n');
   return new Promise<number>((resolve) => {
     const tick = setInterval(() => {
-      const elapsed = (Date.now() - started) / 1000;
-      const target = Math.floor(elapsed * rate);
-      const window = new Map<string, number>();
-      for (; sent < target; sent++) {
-        const d = decodeSflow(stream.next(), stats);
-        if (!('samples' in d)) continue;
-        for (const s of d.samples) {
-          if (s.type !== 'flow_sample') continue;
-          for (const r of s.records) {
-            if (!(r instanceof SampledHeader)) continue;
-            dissect(r.buffer, r.headerOffset, r.headerLength, r.headerProtocol, packet);
-            const v = getters.map((g) => g(packet));
-            if (v[0] === undefined) continue;
-            const key = `${v[0]} -> ${v[1]} proto ${v[2]} ports ${v[3] ?? v[4]}:${v[5] ?? v[6]}`;
-            window.set(key, (window.get(key) ?? 0) + r.frameLength * s.samplingRate);
-          }
-        }
-      }
-      for (const [k, v] of rates) rates.set(k, v * 0.6);
-      for (const [k, v] of window) rates.set(k, (rates.get(k) ?? 0) + v * 0.4);
-      const top = [...rates.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8);
+      const now = Date.now();
+      const top = collector.engine.activeFlows('tuple', { maxFlows: 5 }, now) ?? [];
+      const ops = collector.engine.activeFlows('roce', { maxFlows: 3 }, now) ?? [];
+      const t = collector.agents.totals();
       const lines = [
-        `\n[${elapsed.toFixed(0)} s] datagrams ${stats.datagrams}, samples ${stats.samples}, errors ${stats.errorCount()}`,
-        ...top.map(([k, v]) => `  ${((v * 8) / 1e9).toFixed(2).padStart(8)} Gbit/s  ${k}`),
+        `\n[${((now - started) / 1000).toFixed(0)} s] agents ${t.agents}, datagrams ${t.datagrams}, samples ${collector.decodeStats.samples}, lost ${t.sequenceGaps}, decode errors ${collector.decodeStats.errorCount()}`,
+        ...top.map((f) => `  ${((f.value * 8) / 1e9).toFixed(2).padStart(8)} Gbit/s  ${f.key}`),
+        ...ops.map((f) => `  ${(f.value / 1e3).toFixed(1).padStart(8)} kpkt/s  RoCEv2 ${f.key}`),
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
-      if (seconds > 0 && elapsed >= seconds) {
-        clearInterval(tick);
-        resolve(0);
-      }
+      if (seconds > 0 && now - started >= seconds * 1000) finish();
     }, 1000);
-    process.once('SIGINT', () => {
+    const finish = () => {
       clearInterval(tick);
-      resolve(0);
-    });
+      collector.stop().then(
+        () => resolve(0),
+        () => resolve(1),
+      );
+    };
+    process.once('SIGINT', finish);
+    process.once('SIGTERM', finish);
   });
 }

@@ -38,8 +38,8 @@ const COMMANDS: Record<string, Command> = {
     run: async (args) => (await import('./doctor.js')).runDoctor(args),
   },
   demo: {
-    summary: 'generate built-in demo sFlow traffic, decode it and show the top flows live',
-    usage: 'flowlens demo [--seconds N] [--rate DATAGRAMS_PER_SECOND]',
+    summary: 'run flowlens on built-in simulated traffic: REST API on port 8008, top flows printed live',
+    usage: 'flowlens demo [--seconds N] [--port HTTP_PORT]',
     run: async (args) => (await import('./demo.js')).runDemo(args),
   },
 };
