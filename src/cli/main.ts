@@ -37,6 +37,18 @@ const COMMANDS: Record<string, Command> = {
       'flowlens doctor [--ports 6343,4739,2055] [--seconds N] [--rcvbuf BYTES] [--watch-dev IFACE] [--json]',
     run: async (args) => (await import('./doctor.js')).runDoctor(args),
   },
+  replay: {
+    summary:
+      'send the datagrams of captures to a collector at their recorded pace, a speed factor, or a fixed rate',
+    usage: 'flowlens replay FILE... --to HOST:PORT [--rate N | --speed X] [--loop] [--seconds N]',
+    run: async (args) => (await import('./replay.js')).runReplay(args),
+  },
+  simulate: {
+    summary: 'send a generated sFlow stream with known ground truth to a collector',
+    usage:
+      'flowlens simulate basic --to HOST:PORT [--rate N] [--seconds N] [--seed N] [--agents N] [--sampling-rate N]',
+    run: async (args) => (await import('./simulate.js')).runSimulate(args),
+  },
   demo: {
     summary: 'run flowlens on built-in simulated traffic: REST API on port 8008, top flows printed live',
     usage: 'flowlens demo [--seconds N] [--port HTTP_PORT]',
