@@ -169,7 +169,7 @@ export async function startCollector(config: Config, options: CollectorOptions):
 
   // --- HTTP ----------------------------------------------------------------------------
   const startedAt = Date.now();
-  const app = createApi({
+  const api = createApi({
     engine,
     events,
     thresholds,
@@ -188,7 +188,9 @@ export async function startCollector(config: Config, options: CollectorOptions):
     },
   });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: config.httpPort, hostname: config.httpHost }, () => resolve(s));
+    const s = serve({ fetch: api.app.fetch, port: config.httpPort, hostname: config.httpHost }, () =>
+      resolve(s),
+    );
     s.once('error', reject);
   });
   ports.http = (server.address() as AddressInfo).port;
@@ -196,7 +198,11 @@ export async function startCollector(config: Config, options: CollectorOptions):
   // --- timers --------------------------------------------------------------------------
   const source = { observe: (m: string, byFlow: boolean, now: number) => engine.observeFlow(m, byFlow, now) };
   const thresholdTimer = setInterval(() => thresholds.evaluate(source, Date.now()), 100);
-  const tickTimer = setInterval(() => engine.tick(Date.now()), 1000);
+  const tickTimer = setInterval(() => {
+    const now = Date.now();
+    engine.tick(now);
+    api.tick(now);
+  }, 1000);
   let demoTimer: NodeJS.Timeout | undefined;
   if (config.demo) {
     const stream = new BasicStream({ seed: 1 });

@@ -217,12 +217,31 @@ test('groups, maps and topology drive key functions', async () => {
   assert.deepEqual(await getJson('/group/site/json'), { inside: ['10.0.0.0/8'], outside: ['0.0.0.0/0'] });
 });
 
+test("sFlow-RT's prometheus app flow exporter and the analyzer text", async () => {
+  const url = `${base}/app/prometheus/scripts/export.js/flows/ALL/txt?metric=ip_bits&key=ipsource&key=ipdestination&value=bytes&scale=8&t=1&label=src&label=dst`;
+  const first = await fetch(url);
+  assert.equal(first.status, 200);
+  assert.equal(await first.text(), '', 'the flow is defined by the first scrape');
+  await sendFlows(collector.ports.sflow as number, [tcpFlow('10.5.5.5', '10.6.6.6', 5e8, 100)], 5000, 3);
+  const text = await (await fetch(url)).text();
+  const m = /^ip_bits\{src="10\.5\.5\.5",dst="10\.6\.6\.6"\} ([\d.e+]+)$/m.exec(text);
+  assert.ok(m, text);
+  assert.ok(Math.abs(Number(m[1]) - 5e8) / 5e8 < 0.05, `bits/s ${m[1]}`);
+  assert.ok(Object.keys(await getJson<Record<string, unknown>>('/flow/json')).some((n) => n.startsWith('prometheus_')));
+  assert.equal((await fetch(`${base}/app/prometheus/scripts/export.js/flows/ALL/txt?value=bytes`)).status, 400);
+  assert.equal((await fetch(`${base}/app/prometheus/scripts/export.js/flows/ALL/txt?key=ipsource&filter=bogus`)).status, 400);
+  const analyzer = await (await fetch(`${base}/prometheus/analyzer/txt`)).text();
+  assert.match(analyzer, /^sflow_analyzer_agents [1-9]\d*$/m);
+  for (const line of analyzer.trim().split('\n')) assert.match(line, /^[a-zA-Z_:][a-zA-Z0-9_:]* -?[\d.e+]+$/);
+});
+
 test('definitions persist across a restart; read-only mode and bearer token guard changes', async () => {
   await collector.stop();
   collector = await start();
   base = `http://127.0.0.1:${collector.ports.http}`;
   const defs = await getJson<Record<string, unknown>>('/flow/json');
   assert.ok('pair' in defs && 'burst' in defs && 'bygroup' in defs);
+  assert.ok(!Object.keys(defs).some((n) => n.startsWith('prometheus_')), 'exporter flows are not persisted');
   assert.ok('burst' in (await getJson<Record<string, unknown>>('/threshold/json')));
   assert.ok('site' in (await getJson<Record<string, unknown>>('/group/json')));
 

@@ -10,7 +10,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { AgentTracker } from '../engine/agents.js';
-import { checkName, Engine, LimitError, NameError } from '../engine/engine.js';
+import { checkName, type Engine, LimitError, NameError } from '../engine/engine.js';
 import type { EventLog } from '../engine/events.js';
 import { ExprError } from '../engine/expr.js';
 import { AGG_MODES, type AggMode, DefinitionError } from '../engine/flow-def.js';
@@ -19,6 +19,7 @@ import { MapError } from '../engine/maps.js';
 import { ThresholdError, type Thresholds } from '../engine/thresholds.js';
 import { TopologyError } from '../engine/topology.js';
 import { openApiDocument } from './openapi.js';
+import { analyzerText, ExporterError, FlowExporter } from './prometheus.js';
 
 export interface ApiDeps {
   engine: Engine;
@@ -48,6 +49,7 @@ const VALIDATION_ERRORS = [
   ThresholdError,
   TopologyError,
   NameError,
+  ExporterError,
 ];
 
 class HttpError extends Error {
@@ -96,9 +98,16 @@ async function jsonBody(c: Context): Promise<unknown> {
   }
 }
 
-export function createApi(deps: ApiDeps): Hono {
+export interface Api {
+  app: Hono;
+  /** Periodic housekeeping (idle exporter flows). */
+  tick(nowMs: number): void;
+}
+
+export function createApi(deps: ApiDeps): Api {
   const { engine, events, thresholds, agents } = deps;
   const app = new Hono();
+  const exporter = new FlowExporter(engine);
 
   app.onError((err, c) => {
     if (err instanceof HttpError) return fail(c, err.status, err.message);
@@ -367,6 +376,14 @@ export function createApi(deps: ApiDeps): Hono {
     return c.body(null, 204);
   });
 
+  // --- Prometheus --------------------------------------------------------------------
+  const promText = (c: Context, text: string) =>
+    c.text(text, 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+  app.get('/prometheus/analyzer/txt', (c) => promText(c, analyzerText(agents, engine)));
+  app.get('/app/prometheus/scripts/export.js/flows/:agents/txt', (c) =>
+    promText(c, exporter.scrape(agentSet(engine, c.req.param('agents')), c.req.queries(), deps.now())),
+  );
+
   // --- flowlens's own metrics and API description ------------------------------------
   app.get('/metrics', async (c) => {
     const text = deps.health === undefined ? '' : await deps.health();
@@ -374,7 +391,5 @@ export function createApi(deps: ApiDeps): Hono {
   });
   app.get('/api-docs', (c) => c.json(openApiDocument(deps.version)));
 
-  return app;
+  return { app, tick: (nowMs) => exporter.sweep(nowMs) };
 }
-
-export { Engine };

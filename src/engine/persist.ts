@@ -23,9 +23,13 @@ export function snapshot(engine: Engine, thresholds: Thresholds): EngineState {
   const maps: Record<string, unknown> = {};
   for (const n of engine.maps.names()) maps[n] = engine.maps.get(n);
   const { version: _version, ...topology } = engine.topology.get();
+  const flows: Record<string, unknown> = {};
+  // Flows the Prometheus exporter defines on demand live only while scraped.
+  for (const [name, def] of Object.entries(engine.flowDefinitions()))
+    if (!name.startsWith('prometheus_')) flows[name] = def;
   return {
     version: 1,
-    flows: engine.flowDefinitions(),
+    flows,
     groups,
     maps,
     thresholds: thresholds.all(),
