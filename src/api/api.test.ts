@@ -227,9 +227,19 @@ test("sFlow-RT's prometheus app flow exporter and the analyzer text", async () =
   const m = /^ip_bits\{src="10\.5\.5\.5",dst="10\.6\.6\.6"\} ([\d.e+]+)$/m.exec(text);
   assert.ok(m, text);
   assert.ok(Math.abs(Number(m[1]) - 5e8) / 5e8 < 0.05, `bits/s ${m[1]}`);
-  assert.ok(Object.keys(await getJson<Record<string, unknown>>('/flow/json')).some((n) => n.startsWith('prometheus_')));
-  assert.equal((await fetch(`${base}/app/prometheus/scripts/export.js/flows/ALL/txt?value=bytes`)).status, 400);
-  assert.equal((await fetch(`${base}/app/prometheus/scripts/export.js/flows/ALL/txt?key=ipsource&filter=bogus`)).status, 400);
+  assert.ok(
+    Object.keys(await getJson<Record<string, unknown>>('/flow/json')).some((n) =>
+      n.startsWith('prometheus_'),
+    ),
+  );
+  assert.equal(
+    (await fetch(`${base}/app/prometheus/scripts/export.js/flows/ALL/txt?value=bytes`)).status,
+    400,
+  );
+  assert.equal(
+    (await fetch(`${base}/app/prometheus/scripts/export.js/flows/ALL/txt?key=ipsource&filter=bogus`)).status,
+    400,
+  );
   const analyzer = await (await fetch(`${base}/prometheus/analyzer/txt`)).text();
   assert.match(analyzer, /^sflow_analyzer_agents [1-9]\d*$/m);
   for (const line of analyzer.trim().split('\n')) assert.match(line, /^[a-zA-Z_:][a-zA-Z0-9_:]* -?[\d.e+]+$/);
