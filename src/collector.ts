@@ -226,6 +226,7 @@ export async function startCollector(config: Config, options: CollectorOptions):
       clearInterval(tickTimer);
       if (demoTimer !== undefined) clearInterval(demoTimer);
       events.close();
+      engine.flowLog.close();
       stateFile.flush(take);
       for (const { l } of listeners) await l.close();
       await new Promise<void>((resolve) => {

@@ -217,6 +217,43 @@ test('groups, maps and topology drive key functions', async () => {
   assert.deepEqual(await getJson('/group/site/json'), { inside: ['10.0.0.0/8'], outside: ['0.0.0.0/0'] });
 });
 
+test('logged flows: /flows/json long-polls and /flows/sse streams them', async () => {
+  assert.equal(
+    (
+      await put('/flow/starts/json', {
+        keys: 'ipsource,ipdestination',
+        value: 'bytes',
+        log: true,
+        flowStart: true,
+      })
+    ).status,
+    204,
+  );
+  const sse = await fetch(`${base}/flows/sse?name=starts`);
+  const reader = (sse.body as ReadableStream<Uint8Array>).getReader();
+  const first = reader.read();
+  const poll = fetch(`${base}/flows/json?name=starts&flowID=-1&timeout=10`).then(
+    (r) => r.json() as Promise<{ flowID: number; name: string; flowKeys: string; agent: string }[]>,
+  );
+  await sendFlows(
+    collector.ports.sflow as number,
+    [tcpFlow('10.7.7.7', '10.8.8.8', 1e8, 100, '192.0.2.9', 3)],
+    500,
+    4,
+  );
+  const records = await poll;
+  assert.equal(records.length, 1);
+  assert.deepEqual(
+    [records[0].name, records[0].flowKeys, records[0].agent],
+    ['starts', '10.7.7.7,10.8.8.8', '192.0.2.9'],
+  );
+  const chunk = Buffer.from((await first).value ?? new Uint8Array()).toString();
+  assert.match(chunk, /^event: flow$/m);
+  assert.match(chunk, new RegExp(`^id: ${records[0].flowID}$`, 'm'));
+  assert.match(chunk, /^data: \{.*"flowKeys":"10\.7\.7\.7,10\.8\.8\.8"/m);
+  await reader.cancel();
+});
+
 test("sFlow-RT's prometheus app flow exporter and the analyzer text", async () => {
   const url = `${base}/app/prometheus/scripts/export.js/flows/ALL/txt?metric=ip_bits&key=ipsource&key=ipdestination&value=bytes&scale=8&t=1&label=src&label=dst`;
   const first = await fetch(url);

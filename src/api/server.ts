@@ -8,9 +8,8 @@
 
 import type { Context } from 'hono';
 import { Hono } from 'hono';
-import { streamSSE } from 'hono/streaming';
 import type { AgentTracker } from '../engine/agents.js';
-import { checkName, type Engine, LimitError, NameError } from '../engine/engine.js';
+import { checkName, type Engine, type FlowRecord, LimitError, NameError } from '../engine/engine.js';
 import type { EventLog } from '../engine/events.js';
 import { ExprError } from '../engine/expr.js';
 import { AGG_MODES, type AggMode, DefinitionError } from '../engine/flow-def.js';
@@ -20,6 +19,7 @@ import { ThresholdError, type Thresholds } from '../engine/thresholds.js';
 import { TopologyError } from '../engine/topology.js';
 import { openApiDocument } from './openapi.js';
 import { analyzerText, ExporterError, FlowExporter } from './prometheus.js';
+import { followLog } from './sse.js';
 
 export interface ApiDeps {
   engine: Engine;
@@ -252,6 +252,28 @@ export function createApi(deps: ApiDeps): Api {
     return fail(c, 404, 'no current value');
   });
 
+  app.get('/flows/json', async (c) => {
+    const name = c.req.query('name');
+    const q = {
+      after: numberParam(c, 'flowID', -1),
+      max: numberParam(c, 'maxFlows', 100, 1, 10_000),
+      ...(name !== undefined && name !== '' ? { match: (f: FlowRecord) => f.name === name } : {}),
+    };
+    return c.json(await engine.flowLog.wait(q, numberParam(c, 'timeout', 0, 0, 600) * 1000));
+  });
+  app.get('/flows/sse', (c) => {
+    const name = c.req.query('name');
+    const resume = Number(c.req.header('last-event-id') ?? c.req.query('flowID') ?? Number.NaN);
+    return followLog(
+      c,
+      engine.flowLog,
+      (f) => f.flowID,
+      'flow',
+      (f) => name === undefined || f.name === name,
+      resume,
+    );
+  });
+
   // --- groups and maps ------------------------------------------------------------
   app.get('/group/json', (c) => {
     const out: Record<string, unknown> = {};
@@ -326,47 +348,20 @@ export function createApi(deps: ApiDeps): Api {
       ...(thresholdID !== undefined && thresholdID !== '' ? { thresholdID } : {}),
     };
     const timeout = numberParam(c, 'timeout', 0, 0, 600);
-    return c.json(await events.wait(q, timeout * 1000));
+    return c.json(await events.waitEvents(q, timeout * 1000));
   });
-  app.get('/events/sse', (c) =>
-    streamSSE(c, async (stream) => {
-      const thresholdID = c.req.query('thresholdID');
-      // Replay what the client missed (Last-Event-ID), then follow live.
-      const last = Number(c.req.header('last-event-id') ?? c.req.query('eventID') ?? Number.NaN);
-      const queue: string[] = [];
-      let wake: (() => void) | undefined;
-      const unsubscribe = events.subscribe((e) => {
-        if (thresholdID !== undefined && e.thresholdID !== thresholdID) return;
-        queue.push(JSON.stringify(e));
-        wake?.();
-      });
-      if (Number.isFinite(last)) {
-        for (const e of events
-          .query({ eventID: last, maxEvents: 10_000, ...(thresholdID ? { thresholdID } : {}) })
-          .reverse()) {
-          await stream.writeSSE({ id: String(e.eventID), event: 'event', data: JSON.stringify(e) });
-        }
-      }
-      stream.onAbort(() => {
-        unsubscribe();
-        wake?.();
-      });
-      while (!stream.aborted) {
-        while (queue.length > 0) {
-          const data = queue.shift() as string;
-          const id = (JSON.parse(data) as { eventID: number }).eventID;
-          await stream.writeSSE({ id: String(id), event: 'event', data });
-        }
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, 15_000);
-        });
-        wake = undefined;
-        if (queue.length === 0 && !stream.aborted) await stream.write(': keep-alive\n\n');
-      }
-      unsubscribe();
-    }),
-  );
+  app.get('/events/sse', (c) => {
+    const id = c.req.query('thresholdID');
+    const resume = Number(c.req.header('last-event-id') ?? c.req.query('eventID') ?? Number.NaN);
+    return followLog(
+      c,
+      events,
+      (e) => e.eventID,
+      'event',
+      (e) => id === undefined || e.thresholdID === id,
+      resume,
+    );
+  });
 
   // --- topology -------------------------------------------------------------------
   app.get('/topology/json', (c) => c.json(engine.topology.get()));

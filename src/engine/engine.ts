@@ -6,8 +6,15 @@
 import type { SflowDatagram } from '../decode/sflow/types.js';
 import type { KeyEnv } from './expr.js';
 import { compileFlow, type FlowDefinition, normalizeFlow } from './flow-def.js';
-import { type ActiveFlow, type ActiveFlowsQuery, FlowTable, type FlowTableStats } from './flow-table.js';
+import {
+  type ActiveFlow,
+  type ActiveFlowsQuery,
+  FlowTable,
+  type FlowTableStats,
+  type LoggedFlow,
+} from './flow-table.js';
 import { Groups } from './groups.js';
+import { IdLog } from './log.js';
 import { Maps } from './maps.js';
 import { type SampleView, sampleReader } from './sample.js';
 import { SflowSampleView } from './sflow-view.js';
@@ -39,6 +46,11 @@ export function checkName(kind: string, name: string): void {
   }
 }
 
+/** A logged flow record with its id, as /flows/json returns it. */
+export interface FlowRecord extends LoggedFlow {
+  flowID: number;
+}
+
 /** Which agents a query covers: all, or a set (explicit list or a topology selector resolved by the caller). */
 export type AgentSet = ReadonlySet<string> | undefined;
 
@@ -50,6 +62,8 @@ export class Engine {
   private readonly tables = new Map<string, FlowTable<SampleView>>();
   private readonly sflowView = new SflowSampleView();
   readonly limits: EngineLimits;
+  /** Flows with `log: true` report here when they end (or start, with flowStart). */
+  readonly flowLog = new IdLog<FlowRecord>((f) => f.flowID);
 
   constructor(limits: Partial<EngineLimits> = {}) {
     this.limits = { flows: 100, ...limits };
@@ -69,8 +83,11 @@ export class Engine {
     if (!this.tables.has(name) && this.tables.size >= this.limits.flows) {
       throw new LimitError(`at most ${this.limits.flows} flows may be defined`);
     }
-    const options =
-      this.limits.flowsPerSource === undefined ? {} : { capacityPerSource: this.limits.flowsPerSource };
+    const onLog = (f: LoggedFlow) => this.flowLog.append((flowID) => ({ flowID, ...f }));
+    const options = {
+      onLog,
+      ...(this.limits.flowsPerSource === undefined ? {} : { capacityPerSource: this.limits.flowsPerSource }),
+    };
     this.tables.set(name, new FlowTable(compiled, options));
     return def;
   }

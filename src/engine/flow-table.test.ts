@@ -175,3 +175,40 @@ test('definitions are validated with the attribute named', () => {
   const d = normalizeFlow({ keys: ['ipsource', 'ipdestination'] });
   assert.deepEqual([d.keys, d.value, d.t, d.n, d.fs], ['ipsource,ipdestination', 'bytes', 2, 5, ',']);
 });
+
+test('logged flows: reported when idle, every activeTimeout while active, or at start with flowStart', () => {
+  const logged: { flowKeys: string; value: number; start: number; end: number }[] = [];
+  const mk = (def: Record<string, unknown>) =>
+    new FlowTable(compileFlow('lf', normalizeFlow({ keys: 'ipsource', log: true, t: 1, ...def }), env), {
+      onLog: (f) => logged.push(f),
+    });
+  const t = mk({ activeTimeout: 5 });
+  for (let ms = 0; ms <= 3000; ms += 100) t.add(sample({ ipsource: 'a' }, 100, 'x', '1', 10), ms);
+  t.sweep(4000);
+  assert.equal(logged.length, 0, 'not idle for 2 s yet');
+  t.sweep(5100);
+  assert.deepEqual(logged, [
+    { name: 'lf', agent: 'x', dataSource: '1', flowKeys: 'a', value: 31 * 1000, start: 0, end: 3000 },
+  ]);
+  logged.length = 0;
+  for (let ms = 10_000; ms <= 22_000; ms += 100) {
+    t.add(sample({ ipsource: 'b' }, 100, 'x', '1', 10), ms);
+    if (ms % 1000 === 0) t.sweep(ms);
+  }
+  assert.deepEqual(
+    logged.map((f) => [f.flowKeys, f.start, f.end]),
+    [
+      ['b', 10_000, 15_000],
+      ['b', 15_000, 20_000],
+    ],
+    'a long flow is reported every activeTimeout',
+  );
+  logged.length = 0;
+  const s = mk({ flowStart: true });
+  s.add(sample({ ipsource: 'c' }), 0);
+  s.add(sample({ ipsource: 'c' }), 10);
+  assert.deepEqual(
+    logged.map((f) => [f.flowKeys, f.start]),
+    [['c', 0]],
+  );
+});

@@ -124,6 +124,11 @@ function newState<S>(v: CompiledValue<S>): ValueState {
 
 export class FlowEntry {
   lastMs = 0;
+  /** For logged flows: when the current flow record began, its total scaled value, and whether it ended. */
+  startMs = -1;
+  loggedMs = 0;
+  logValue = 0;
+  ended = false;
   constructor(
     readonly key: string,
     readonly states: ValueState[],
@@ -159,6 +164,17 @@ export interface ActiveFlowsQuery {
   isCore?: (agent: string, dataSource: string) => boolean;
 }
 
+/** A completed (or, with flowStart, started) flow, as /flows/json reports it. */
+export interface LoggedFlow {
+  name: string;
+  agent: string;
+  dataSource: string;
+  flowKeys: string;
+  value: number;
+  start: number;
+  end: number;
+}
+
 export interface FlowTableStats {
   entries: number;
   sources: number;
@@ -174,11 +190,14 @@ export class FlowTable<S extends FlowSample> {
   private entries = 0;
   readonly stats: FlowTableStats = { entries: 0, sources: 0, evictions: 0, samples: 0, filtered: 0 };
 
+  private readonly onLog: ((f: LoggedFlow) => void) | undefined;
+
   constructor(
     readonly flow: CompiledFlow<S>,
-    options: { capacityPerSource?: number } = {},
+    options: { capacityPerSource?: number; onLog?: (f: LoggedFlow) => void } = {},
   ) {
     this.tau = flow.def.t;
+    this.onLog = flow.def.log ? options.onLog : undefined;
     // Track well beyond n so the top n are right under a heavy tail.
     this.capacity = options.capacityPerSource ?? Math.max(100, flow.def.n * 20);
   }
@@ -220,10 +239,41 @@ export class FlowTable<S extends FlowSample> {
       const y = v.read(s);
       if (y !== undefined) this.update(entry.states[i + 1], v, s, y, scale, nowMs);
     }
+    if (this.onLog !== undefined) this.logSample(source, entry, x * scale, nowMs);
     entry.lastMs = nowMs;
     source.lastMs = nowMs;
     this.stats.samples++;
     return true;
+  }
+
+  private logSample(source: SourceFlows, e: FlowEntry, value: number, nowMs: number): void {
+    if (e.startMs < 0 || e.ended) {
+      e.startMs = nowMs;
+      e.loggedMs = nowMs;
+      e.logValue = 0;
+      e.ended = false;
+      e.logValue += value;
+      if (this.flow.def.flowStart) this.emit(source, e, nowMs);
+      return;
+    }
+    e.logValue += value;
+  }
+
+  private emit(source: SourceFlows, e: FlowEntry, endMs: number): void {
+    this.onLog?.({
+      name: this.flow.name,
+      agent: source.agent,
+      dataSource: source.dataSource,
+      flowKeys: e.key,
+      value: e.logValue,
+      start: e.startMs,
+      end: endMs,
+    });
+  }
+
+  /** Logged flows end after this long without samples. */
+  private get idleMs(): number {
+    return Math.max(2000, this.tau * 2000);
   }
 
   private update(
@@ -254,6 +304,7 @@ export class FlowTable<S extends FlowSample> {
 
   /** Removes flows idle for `idleFactor` time constants, and empty sources. */
   sweep(nowMs: number, idleFactor = 10): void {
+    if (this.onLog !== undefined && !this.flow.def.flowStart) this.logSweep(nowMs);
     const horizon = nowMs - this.tau * 1000 * idleFactor;
     for (const [id, source] of this.sources) {
       if (source.lastMs < horizon) {
@@ -265,6 +316,25 @@ export class FlowTable<S extends FlowSample> {
         if (e.lastMs < horizon) {
           source.flows.delete(k);
           this.entries--;
+        }
+      }
+    }
+  }
+
+  /** Ends idle flows and reports long-lived ones every activeTimeout seconds. */
+  private logSweep(nowMs: number): void {
+    const active = this.flow.def.activeTimeout * 1000;
+    for (const source of this.sources.values()) {
+      for (const e of source.flows.values()) {
+        if (e.ended || e.startMs < 0) continue;
+        if (nowMs - e.lastMs >= this.idleMs) {
+          this.emit(source, e, e.lastMs);
+          e.ended = true;
+        } else if (nowMs - e.loggedMs >= active) {
+          this.emit(source, e, nowMs);
+          e.startMs = nowMs;
+          e.loggedMs = nowMs;
+          e.logValue = 0;
         }
       }
     }

@@ -37,10 +37,10 @@ test('one event per crossing; re-armed only after the timeout below', () => {
   });
   // Crossings at t=1 (fires), t=5 (below for only 1 s: still triggered), t=9 (below 3 s: fires).
   assert.deepEqual(
-    log.query({}).map((e) => e.timestamp),
+    log.events({}).map((e) => e.timestamp),
     [9000, 1000],
   );
-  const [last] = log.query({});
+  const [last] = log.events({});
   assert.deepEqual(
     [last.thresholdID, last.agent, last.dataSource, last.value, last.threshold],
     ['hot', '10.0.0.1', '1', 150, 100],
@@ -63,7 +63,7 @@ test('timeout 0 re-arms as soon as the value is below; byFlow tracks keys separa
   th.evaluate(src, 200);
   v.set('a|1|x', 20);
   th.evaluate(src, 300);
-  const fast = log.query({ thresholdID: 'fast' });
+  const fast = log.events({ thresholdID: 'fast' });
   assert.deepEqual(
     fast.map((e) => [e.flowKey, e.timestamp]),
     [
@@ -73,7 +73,7 @@ test('timeout 0 re-arms as soon as the value is below; byFlow tracks keys separa
     ],
   );
   assert.deepEqual(
-    log.query({ thresholdID: 'fast10g' }).map((e) => [e.dataSource, e.timestamp]),
+    log.events({ thresholdID: 'fast10g' }).map((e) => [e.dataSource, e.timestamp]),
     [
       ['1', 300],
       ['1', 0],
@@ -83,7 +83,7 @@ test('timeout 0 re-arms as soon as the value is below; byFlow tracks keys separa
 
 test('long poll returns newest first after the given id, and times out empty', async () => {
   const log = new EventLog(3);
-  const waiting = log.wait({ eventID: 0 }, 5000);
+  const waiting = log.waitEvents({ eventID: 0 }, 5000);
   log.add({
     thresholdID: 't',
     metric: 'm',
@@ -108,14 +108,14 @@ test('long poll returns newest first after the given id, and times out empty', a
       timestamp: 1,
     });
   assert.deepEqual(
-    log.query({ eventID: 2 }).map((e) => e.eventID),
+    log.events({ eventID: 2 }).map((e) => e.eventID),
     [5, 4, 3],
   );
   assert.deepEqual(
-    log.query({ eventID: 2, maxEvents: 1 }).map((e) => e.eventID),
+    log.events({ eventID: 2, maxEvents: 1 }).map((e) => e.eventID),
     [5],
   );
-  assert.deepEqual(await log.wait({ eventID: 5 }, 20), []);
+  assert.deepEqual(await log.waitEvents({ eventID: 5 }, 20), []);
 });
 
 test('threshold definitions are validated', () => {

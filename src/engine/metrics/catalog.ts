@@ -306,6 +306,10 @@ function mul(a: number | undefined, k: number): number | undefined {
   return a === undefined ? undefined : a * k;
 }
 
+function div(a: number | undefined, k: number): number | undefined {
+  return a === undefined ? undefined : a / k;
+}
+
 /** base + the known others; undefined when base is. */
 function sumWithBase(base: number | undefined, ...others: (number | undefined)[]): number | undefined {
   if (base === undefined) return undefined;
@@ -440,7 +444,7 @@ const PFC: RecordMapping = {
       metric: 'pfc_pause_utilization',
       formula: 'pfc_pause_duration / 10 000 (share of time paused; can exceed 100 with several priorities)',
       unit: '%',
-      compute: (g) => mul(g('pfc_pause_duration'), 1e-4),
+      compute: (g) => div(g('pfc_pause_duration'), 1e4),
     },
   ],
 };
@@ -772,7 +776,7 @@ const VIRT_CPU: RecordMapping = {
       metric: 'vir_cpu_utilization',
       formula: 'vir_cpu_time / 10 (percent of one CPU; up to 100 × vir_cpu_num)',
       unit: '%',
-      compute: (g) => mul(g('vir_cpu_time'), 0.1),
+      compute: (g) => div(g('vir_cpu_time'), 10),
       origin: 'app',
     },
   ],
@@ -1079,7 +1083,7 @@ const NVIDIA_GPU: RecordMapping = {
       metric: 'nvml_gpu_utilization',
       formula: 'nvml_gputime / (10 × nvml_device_count)',
       unit: '%',
-      compute: (g) => ratio(mul(g('nvml_gputime'), 0.1), g('nvml_device_count')),
+      compute: (g) => ratio(g('nvml_gputime'), mul(g('nvml_device_count'), 10)),
       origin: 'flowlens',
     },
     {

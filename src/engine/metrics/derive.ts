@@ -96,6 +96,29 @@ export function dataSourceName(sourceIdType: number, sourceIdIndex: number): str
 
 /**
  * The increase of a counter from `prev` to `cur` for a counter of `bits`
+ * bits, or -1 when it went down without a plausible wrap.
+ */
+function rawDelta(prev: number | bigint, cur: number | bigint, bits: 32 | 64): number {
+  if (typeof prev === 'number' && typeof cur === 'number') {
+    if (cur >= prev) return cur - prev;
+    if (bits === 32 || prev < TWO_32) {
+      const d = cur + TWO_32 - prev;
+      return d <= TWO_32 / 2 ? d : -1;
+    }
+  }
+  const p = BigInt(prev);
+  const c = BigInt(cur);
+  if (c >= p) return Number(c - p);
+  if (bits === 32 || p < 0x100000000n) {
+    const d = c + 0x100000000n - p;
+    return d <= 0x80000000n ? Number(d) : -1;
+  }
+  const d = c + 0x10000000000000000n - p;
+  return d <= 0x8000000000000000n ? Number(d) : -1;
+}
+
+/**
+ * The increase of a counter from `prev` to `cur` for a counter of `bits`
  * bits, or undefined when it went down without a plausible wrap. `wrapped`
  * tells whether the counter wrapped.
  */
@@ -104,22 +127,8 @@ export function counterDelta(
   cur: number | bigint,
   bits: 32 | 64,
 ): { delta: number; wrapped: boolean } | undefined {
-  if (typeof prev === 'number' && typeof cur === 'number') {
-    if (cur >= prev) return { delta: cur - prev, wrapped: false };
-    if (bits === 32 || prev < TWO_32) {
-      const d = cur + TWO_32 - prev;
-      return d <= TWO_32 / 2 ? { delta: d, wrapped: true } : undefined;
-    }
-  }
-  const p = BigInt(prev);
-  const c = BigInt(cur);
-  if (c >= p) return { delta: Number(c - p), wrapped: false };
-  if (bits === 32 || p < 0x100000000n) {
-    const d = c + 0x100000000n - p;
-    return d <= 0x80000000n ? { delta: Number(d), wrapped: true } : undefined;
-  }
-  const d = c + 0x10000000000000000n - p;
-  return d <= 0x8000000000000000n ? { delta: Number(d), wrapped: true } : undefined;
+  const delta = rawDelta(prev, cur, bits);
+  return delta < 0 ? undefined : { delta, wrapped: cur < prev };
 }
 
 /** Whether a raw field value is the protocol's "unknown" marker for its type. */
@@ -136,12 +145,36 @@ function toNumber(v: FieldValue): number | undefined {
   return undefined;
 }
 
-/** Per-record working state while one sample is derived. */
+interface CompiledField {
+  fm: FieldMetric;
+  /** Wire type of the field ('u32', 'u64', ...). */
+  type: string | undefined;
+  /** Key of the field's baseline: "format/field". */
+  key: string;
+  bits: 32 | 64;
+}
+
+interface CompiledMapping {
+  mapping: RecordMapping;
+  fields: CompiledField[];
+  hidden: ReadonlySet<string>;
+}
+
+/** The catalog with field types and baseline keys resolved once. */
+const COMPILED: ReadonlyMap<string, CompiledMapping> = new Map(
+  [...MAPPING_BY_FORMAT].map(([format, mapping]) => {
+    const fields = mapping.fields.map((fm): CompiledField => {
+      const key = `${format}/${fm.field}`;
+      const type = FIELD_TYPES.get(key);
+      return { fm, type, key, bits: type === 'u64' ? 64 : 32 };
+    });
+    const hidden = new Set(mapping.fields.filter((f) => f.hidden === true).map((f) => f.metric));
+    return [format, { mapping, fields, hidden }];
+  }),
+);
+
+/** Per-sample working state. */
 interface Pass {
-  format: string;
-  /** Metrics of the current record by catalog name (before any vir_ prefix). */
-  local: Map<string, MetricValue>;
-  hidden: Set<string>;
   prev: Map<string, number | bigint> | undefined;
   next: Map<string, number | bigint>;
   /** Seconds since the previous sample, when rates can be computed. */
@@ -152,6 +185,13 @@ export class CounterDeriver {
   private readonly state = new Map<string, SourceState>();
   private readonly maxSources: number;
   private readonly maxIntervalMs: number;
+  /** Metrics of the record being derived, by catalog name (before any vir_ prefix); reused. */
+  private readonly local = new Map<string, MetricValue>();
+  /** Numeric lookup into `local` for derived metrics. */
+  private readonly get = (name: string): number | undefined => {
+    const v = this.local.get(name);
+    return typeof v === 'number' ? v : undefined;
+  };
   private readonly counters: DeriverStats = {
     samples: 0,
     sources: 0,
@@ -194,27 +234,21 @@ export class CounterDeriver {
 
     const virtual = sample.records.some((r) => VIRTUAL_MARKERS.has(r.format));
     const values = new Map<string, MetricValue>();
-    const next = new Map<string, number | bigint>();
+    const pass: Pass = { prev: prev?.counters, next: new Map(), seconds };
+    const local = this.local;
     for (const rec of sample.records) {
-      const mapping = MAPPING_BY_FORMAT.get(rec.format);
-      if (mapping === undefined || !('name' in rec) || 'error' in rec) {
+      const compiled = COMPILED.get(rec.format);
+      if (compiled === undefined || !('name' in rec) || 'error' in rec) {
         this.counters.skippedRecords++;
         continue;
       }
-      const pass: Pass = {
-        format: rec.format,
-        local: new Map(),
-        hidden: new Set(),
-        prev: prev?.counters,
-        next,
-        seconds,
-      };
-      this.deriveRecord(mapping, rec as FieldRecord, pass);
-      const prefix = virtual && mapping.virtualizable === true ? VIR_PREFIX : '';
-      for (const [name, v] of pass.local) if (!pass.hidden.has(name)) values.set(prefix + name, v);
+      local.clear();
+      this.deriveRecord(compiled, rec as FieldRecord, pass);
+      const prefix = virtual && compiled.mapping.virtualizable === true ? VIR_PREFIX : '';
+      for (const [name, v] of local) if (!compiled.hidden.has(name)) values.set(prefix + name, v);
     }
 
-    this.remember(key, { seq, timeMs, uptimeMs: input.uptimeMs, counters: next });
+    this.remember(key, { seq, timeMs, uptimeMs: input.uptimeMs, counters: pass.next });
     return { agent, dataSource, timeMs, values };
   }
 
@@ -246,13 +280,13 @@ export class CounterDeriver {
         next.set(m.name, cur);
         const before = prev?.counters.get(m.name);
         if (seconds === undefined || before === undefined) continue;
-        const d = counterDelta(before, cur, m.type === 1 ? 32 : 64);
-        if (d === undefined) {
+        const d = rawDelta(before, cur, m.type === 1 ? 32 : 64);
+        if (d < 0) {
           this.counters.discontinuities++;
           continue;
         }
-        if (d.wrapped) this.counters.wraps++;
-        values.set(m.name, d.delta / seconds);
+        if (cur < before) this.counters.wraps++;
+        values.set(m.name, d / seconds);
         continue;
       }
       const v = toNumber(m.value);
@@ -304,41 +338,32 @@ export class CounterDeriver {
     }
   }
 
-  private deriveRecord(mapping: RecordMapping, rec: FieldRecord, pass: Pass): void {
-    for (const fm of mapping.fields) {
-      const raw = rec[fm.field];
+  private deriveRecord(compiled: CompiledMapping, rec: FieldRecord, pass: Pass): void {
+    const local = this.local;
+    for (const cf of compiled.fields) {
+      const raw = rec[cf.fm.field];
       if (raw === undefined) continue;
-      if (fm.array === true) {
-        this.deriveArray(fm, raw, pass);
+      if (cf.fm.array === true) {
+        this.deriveArray(cf.fm, raw);
         continue;
       }
-      const type = FIELD_TYPES.get(`${pass.format}/${fm.field}`);
-      if (isUnknown(raw, type)) {
+      if (isUnknown(raw, cf.type)) {
         this.counters.unknown++;
         continue;
       }
-      const v = this.fieldValue(fm, raw, type, pass);
-      if (v === undefined) continue;
-      pass.local.set(fm.metric, v);
-      if (fm.hidden === true) pass.hidden.add(fm.metric);
+      const v = this.fieldValue(cf, raw, pass);
+      if (v !== undefined) local.set(cf.fm.metric, v);
     }
-    if (mapping.derived === undefined) return;
-    const get = (name: string): number | undefined => {
-      const v = pass.local.get(name);
-      return typeof v === 'number' ? v : undefined;
-    };
-    for (const d of mapping.derived) {
-      const v = d.compute(get);
-      if (v !== undefined && Number.isFinite(v)) pass.local.set(d.metric, v);
+    const derived = compiled.mapping.derived;
+    if (derived === undefined) return;
+    for (const d of derived) {
+      const v = d.compute(this.get);
+      if (v !== undefined && Number.isFinite(v)) local.set(d.metric, v);
     }
   }
 
-  private fieldValue(
-    fm: FieldMetric,
-    raw: FieldValue,
-    type: string | undefined,
-    pass: Pass,
-  ): MetricValue | undefined {
+  private fieldValue(cf: CompiledField, raw: FieldValue, pass: Pass): MetricValue | undefined {
+    const fm = cf.fm;
     switch (fm.kind) {
       case 'string': {
         const v =
@@ -355,28 +380,25 @@ export class CounterDeriver {
         }
         return n / 100;
       }
-      case 'counter':
-        return this.rate(fm, raw, type, pass);
+      case 'counter': {
+        if (typeof raw !== 'number' && typeof raw !== 'bigint') return undefined;
+        pass.next.set(cf.key, raw);
+        const before = pass.prev?.get(cf.key);
+        if (pass.seconds === undefined || before === undefined) return undefined;
+        const d = rawDelta(before, raw, cf.bits);
+        if (d < 0) {
+          this.counters.discontinuities++;
+          return undefined;
+        }
+        if (raw < before) this.counters.wraps++;
+        return d / pass.seconds;
+      }
     }
-  }
-
-  private rate(fm: FieldMetric, raw: FieldValue, type: string | undefined, pass: Pass): number | undefined {
-    if (typeof raw !== 'number' && typeof raw !== 'bigint') return undefined;
-    const key = `${pass.format}/${fm.field}`;
-    pass.next.set(key, raw);
-    const before = pass.prev?.get(key);
-    if (pass.seconds === undefined || before === undefined) return undefined;
-    const d = counterDelta(before, raw, type === 'u64' ? 64 : 32);
-    if (d === undefined) {
-      this.counters.discontinuities++;
-      return undefined;
-    }
-    if (d.wrapped) this.counters.wraps++;
-    return d.delta / pass.seconds;
   }
 
   /** Array fields: numbers as `<metric>_<i>`, structures as `<metric>_<i>_<subfield>`. */
-  private deriveArray(fm: FieldMetric, raw: FieldValue, pass: Pass): void {
+  private deriveArray(fm: FieldMetric, raw: FieldValue): void {
+    const local = this.local;
     if (!Array.isArray(raw)) return;
     const n = Math.min(raw.length, MAX_ARRAY_METRICS);
     for (let i = 0; i < n; i++) {
@@ -384,10 +406,10 @@ export class CounterDeriver {
       if (typeof item === 'number') {
         const v = fm.kind === 'percent100' ? (item < 0 ? undefined : item / 100) : item;
         if (v === undefined || item === U32_UNKNOWN) this.counters.unknown++;
-        else pass.local.set(`${fm.metric}_${i}`, v);
+        else local.set(`${fm.metric}_${i}`, v);
       } else if (typeof item === 'string') {
         // A list of texts (MAC addresses): one metric.
-        pass.local.set(fm.metric, (raw as string[]).slice(0, n).join(','));
+        local.set(fm.metric, (raw as string[]).slice(0, n).join(','));
         return;
       } else {
         const idx = typeof item.index === 'number' ? item.index : i;
@@ -396,13 +418,13 @@ export class CounterDeriver {
           const name = `${fm.metric}_${idx}_${k.toLowerCase()}`;
           if (typeof v === 'number') {
             if (v === U32_UNKNOWN) this.counters.unknown++;
-            else pass.local.set(name, v);
+            else local.set(name, v);
           } else if (typeof v === 'bigint') {
-            if (v !== U64_UNKNOWN) pass.local.set(name, Number(v));
+            if (v !== U64_UNKNOWN) local.set(name, Number(v));
           } else if (typeof v === 'string') {
-            if (v !== '') pass.local.set(name, v);
+            if (v !== '') local.set(name, v);
           } else if (Array.isArray(v) && v.length > 0) {
-            pass.local.set(name, v.slice(0, MAX_ARRAY_METRICS).map(String).join(','));
+            local.set(name, v.slice(0, MAX_ARRAY_METRICS).map(String).join(','));
           }
         }
       }

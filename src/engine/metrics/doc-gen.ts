@@ -31,7 +31,9 @@ export function catalogNames(): CatalogName[] {
   const out: CatalogName[] = [];
   for (const m of RECORD_MAPPINGS) {
     const names: [string, Origin][] = [
-      ...m.fields.filter((f) => f.hidden !== true).map((f): [string, Origin] => [fieldName(f), f.origin ?? m.origin]),
+      ...m.fields
+        .filter((f) => f.hidden !== true)
+        .map((f): [string, Origin] => [fieldName(f), f.origin ?? m.origin]),
       ...(m.derived ?? []).map((d): [string, Origin] => [d.metric, d.origin ?? m.origin]),
     ];
     const seen = new Set<string>();
@@ -39,7 +41,8 @@ export function catalogNames(): CatalogName[] {
       if (seen.has(name)) continue;
       seen.add(name);
       out.push({ name, format: m.format, record: m.record, origin });
-      if (m.virtualizable === true) out.push({ name: VIR_PREFIX + name, format: m.format, record: m.record, origin });
+      if (m.virtualizable === true)
+        out.push({ name: VIR_PREFIX + name, format: m.format, record: m.record, origin });
     }
   }
   return out;
@@ -74,7 +77,9 @@ function recordSection(m: RecordMapping): string[] {
     );
   }
   for (const d of m.derived ?? []) {
-    lines.push(`| \`${d.metric}\` | derived | ${d.unit ?? ''} | ${cellText(d.formula)} | ${d.origin ?? m.origin} |`);
+    lines.push(
+      `| \`${d.metric}\` | derived | ${d.unit ?? ''} | ${cellText(d.formula)} | ${d.origin ?? m.origin} |`,
+    );
   }
   lines.push('');
   return lines;
@@ -116,12 +121,12 @@ export function renderMetricsMarkdown(): string {
     '  export leaves them out.',
     '- **Custom metrics** (InMon rtmetric samples) keep the names they are sent with; counter32/counter64',
     '  become rates.',
-    '- **Flow metrics**: a flow definition\'s value at a data source is stored as a metric named after the flow,',
+    "- **Flow metrics**: a flow definition's value at a data source is stored as a metric named after the flow,",
     '  with the largest flows as `topKeys` (`MetricStore.setFlowMetric`, `replaceFlowMetric`).',
     '',
     '**Origin** of each name: *documented* — sflow-rt.com/metrics.php; *app* — used by a public sFlow-RT',
     'application (ai-metrics, active-routes, sunburst, gmond-proxy, the OVS 2015 demo, prometheus-grafana);',
-    '*inferred* — follows sFlow-RT\'s conventions but was not confirmed; *flowlens* — no sFlow-RT name is known,',
+    "*inferred* — follows sFlow-RT's conventions but was not confirmed; *flowlens* — no sFlow-RT name is known,",
     'flowlens chose one; *generic* — `<record name>_<field name lowercased>`, for records without a mapping.',
     '',
     '## Queries',
@@ -138,15 +143,29 @@ export function renderMetricsMarkdown(): string {
     '  the newest value), `lastUpdateMin`/`lastUpdateMax` the newest and oldest ages of the values used.',
     '- **Agents**: a list (`10.0.0.1;10.0.0.2`), `ALL`, or with a topology `TOPOLOGY` (ports of topology nodes),',
     '  `EDGE` (ports of topology nodes on no link) and `CORE` (ports on links).',
-    '- **Filters** (`os_name=linux&os_name=windows&cpu_num=2&host_name=*web.*`) test the data source\'s own',
+    "- **Filters** (`os_name=linux&os_name=windows&cpu_num=2&host_name=*web.*`) test the data source's own",
     '  metrics: same name = OR, different names = AND, `*` matches anything, values compared as text.',
     '- **table**: one row per data source having every column; `null:<metric>` columns may be missing (null',
     '  cell); `sort:<metric>:<N>` sorts by that column, descending for negative N, ascending for positive N,',
     '  keeping |N| rows (no N: descending, all rows). **dump**: every value, `ALL` for every metric.',
-    '- **Values expire** 60 s after their last update by default (or a multiple of the data source\'s',
+    "- **Values expire** 60 s after their last update by default (or a multiple of the data source's",
     '  polling interval); the store holds at most 200 000 data sources and 4 096 names per data source.',
     '- **Prometheus**: `sflow_<metric>{agent="…",datasource="…"[,host="…"][,ifname="…"]} value`, numeric',
     '  metrics only; the prefix is configurable and `# TYPE … gauge` lines optional.',
+    '',
+    '## Not confirmed against sFlow-RT',
+    '',
+    'These behaviours were chosen where no public source shows what sFlow-RT does:',
+    '',
+    '- the names marked *inferred*, *flowlens* and *generic* below (sflow-rt.com/metrics.php was only',
+    '  available up to the Ethernet table);',
+    '- the formulas of `cpu_utilization` (I/O wait counted as idle), `mem_utilization` (buffers and cache',
+    '  counted as free), `disk_utilization`, and the host CPU states as percentages of all CPU time;',
+    '- `agent`/`dataSource` left out of `sum`, `avg`, quantile … results, and `any` = most recent value;',
+    '- population (÷ n) variance and the closest-ranks quantile interpolation;',
+    '- `sort:<metric>:<N>` with a positive N sorting ascending;',
+    '- filter patterns where only `*` is special (`*web.*` needs a literal dot), compared case-sensitively;',
+    '- the `host` and `ifname` Prometheus labels on every series (sFlow-RT shows `host` on host metrics).',
     '',
     '## Metrics by counter record',
     '',

@@ -30,6 +30,7 @@ export function prometheusName(prefix: string, metric: string): string {
 
 /** A label value with `\`, `"` and newlines escaped. */
 export function escapeLabelValue(v: string): string {
+  if (!/[\\"\n]/.test(v)) return v;
   return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
@@ -72,9 +73,11 @@ export function prometheusText(
     return h;
   };
 
-  // Prometheus name → lines, in first-seen order; label sets already written per name.
-  const families = new Map<string, { lines: string[]; seen: Set<string> }>();
+  // Prometheus name → the metric it was made from and its lines. When two metric
+  // names map to one Prometheus name, the first one seen keeps it.
+  const families = new Map<string, { metric: string; lines: string[] }>();
   const order = all ? undefined : list.map((m) => prometheusName(prefix, m));
+  const promName = new Map<string, string>();
   for (const s of sources) {
     const names = all ? [...s.metrics.keys()].sort() : list;
     let labels: string | undefined;
@@ -82,23 +85,24 @@ export function prometheusText(
       const e = store.live(s, metric, nowMs);
       if (e === undefined || typeof e.value !== 'number') continue;
       if (labels === undefined) {
-        const parts = [`agent="${escapeLabelValue(s.agent)}"`, `datasource="${escapeLabelValue(s.dataSource)}"`];
+        labels = `agent="${escapeLabelValue(s.agent)}",datasource="${escapeLabelValue(s.dataSource)}"`;
         const h = host(s.agent);
-        if (h !== undefined) parts.push(`host="${escapeLabelValue(h)}"`);
+        if (h !== undefined) labels += `,host="${escapeLabelValue(h)}"`;
         const ifname = store.live(s, 'ifname', nowMs);
         if (ifname !== undefined && typeof ifname.value === 'string') {
-          parts.push(`ifname="${escapeLabelValue(ifname.value)}"`);
+          labels += `,ifname="${escapeLabelValue(ifname.value)}"`;
         }
-        labels = parts.join(',');
       }
-      const name = prometheusName(prefix, metric);
+      let name = promName.get(metric);
+      if (name === undefined) {
+        name = prometheusName(prefix, metric);
+        promName.set(metric, name);
+      }
       let fam = families.get(name);
       if (fam === undefined) {
-        fam = { lines: [], seen: new Set() };
+        fam = { metric, lines: [] };
         families.set(name, fam);
-      }
-      if (fam.seen.has(labels)) continue; // two metric names that map to one Prometheus name
-      fam.seen.add(labels);
+      } else if (fam.metric !== metric) continue;
       fam.lines.push(`${name}{${labels}} ${formatSampleValue(e.value)}`);
     }
   }

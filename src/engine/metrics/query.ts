@@ -17,7 +17,14 @@
  * Times in results are ages, as sFlow-RT reports them: `lastUpdate` is the
  * number of milliseconds since the value was updated.
  */
-import { type Aggregation, aggregate, isAggregation, type Quartiles, quantile, quartiles } from './aggregate.js';
+import {
+  type Aggregation,
+  aggregate,
+  isAggregation,
+  type Quartiles,
+  quantile,
+  quartiles,
+} from './aggregate.js';
 import type { MetricValue } from './catalog.js';
 import type { MetricEntry, MetricStore, SourceMetrics, TopKey } from './store.js';
 
@@ -81,11 +88,45 @@ export interface MetricCell {
   topKeys?: TopKey[];
 }
 
-const collator = new Intl.Collator('en', { numeric: true });
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** Compares strings with runs of digits compared as numbers ("9" < "10", "10.0.0.9" < "10.0.0.10"). */
+export function naturalCompare(a: string, b: string): number {
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const ca = a.charCodeAt(i);
+    const cb = b.charCodeAt(j);
+    if (isDigit(ca) && isDigit(cb)) {
+      let si = i;
+      while (si < a.length - 1 && a.charCodeAt(si) === 48 && isDigit(a.charCodeAt(si + 1))) si++;
+      let sj = j;
+      while (sj < b.length - 1 && b.charCodeAt(sj) === 48 && isDigit(b.charCodeAt(sj + 1))) sj++;
+      let ei = si;
+      while (ei < a.length && isDigit(a.charCodeAt(ei))) ei++;
+      let ej = sj;
+      while (ej < b.length && isDigit(b.charCodeAt(ej))) ej++;
+      if (ei - si !== ej - sj) return ei - si - (ej - sj);
+      for (let k = 0; k < ei - si; k++) {
+        const d = a.charCodeAt(si + k) - b.charCodeAt(sj + k);
+        if (d !== 0) return d;
+      }
+      i = ei;
+      j = ej;
+    } else {
+      if (ca !== cb) return ca - cb;
+      i++;
+      j++;
+    }
+  }
+  return a.length - i - (b.length - j);
+}
 
 /** Natural order of data sources: by agent, then data source ("2" before "10", "2.1" after "10"). */
 export function compareSources(a: SourceMetrics, b: SourceMetrics): number {
-  return collator.compare(a.agent, b.agent) || collator.compare(a.dataSource, b.dataSource);
+  return naturalCompare(a.agent, b.agent) || naturalCompare(a.dataSource, b.dataSource);
 }
 
 /** Splits a path list (`a,b` or `a;b`) into its items. */
@@ -201,7 +242,12 @@ export class MetricQuery {
   }
 
   /** Summary statistics across the selected data sources, one per spec, in order. */
-  metric(agents: AgentSelector, specs: string | readonly string[], filter: FilterInput, nowMs: number): Statistic[] {
+  metric(
+    agents: AgentSelector,
+    specs: string | readonly string[],
+    filter: FilterInput,
+    nowMs: number,
+  ): Statistic[] {
     const parsed = splitList(specs).map(parseSpec);
     const sources = this.select(agents, filter, nowMs);
     return parsed.map(({ aggregation, name }) => this.statistic(sources, aggregation, name, nowMs));
@@ -302,7 +348,12 @@ export class MetricQuery {
   }
 
   /** Every value of the named metrics (or `ALL`) at the selected data sources. */
-  dump(agents: AgentSelector, names: string | readonly string[], filter: FilterInput, nowMs: number): MetricCell[] {
+  dump(
+    agents: AgentSelector,
+    names: string | readonly string[],
+    filter: FilterInput,
+    nowMs: number,
+  ): MetricCell[] {
     const list = splitList(names);
     if (list.length === 0) throw new MetricQueryError('no metric given');
     const all = list.includes('ALL');

@@ -40,10 +40,14 @@ export class SourceMetrics {
   /** Smoothed interval between counter updates (ms), 0 until two were seen. */
   intervalMs = 0;
   lastUpdate = 0;
+  /** "agent>dataSource". */
+  readonly key: string;
   constructor(
     readonly agent: string,
     readonly dataSource: string,
-  ) {}
+  ) {
+    this.key = `${agent}>${dataSource}`;
+  }
 }
 
 export interface MetricStoreOptions {
@@ -106,7 +110,13 @@ export class MetricStore {
       s.intervalMs = s.intervalMs === 0 ? dt : 0.75 * s.intervalMs + 0.25 * dt;
     }
     s.lastCounterUpdate = nowMs;
-    for (const [name, value] of values) this.put(s, name, { value, lastUpdate: nowMs });
+    for (const [name, value] of values) {
+      const e = s.metrics.get(name);
+      if (e !== undefined && e.flow === undefined) {
+        e.value = value;
+        e.lastUpdate = nowMs;
+      } else this.put(s, name, { value, lastUpdate: nowMs });
+    }
   }
 
   /** Stores the output of CounterDeriver.derive(). */
@@ -223,25 +233,25 @@ export class MetricStore {
   }
 
   private touch(agent: string, dataSource: string, nowMs: number): SourceMetrics {
-    const key = `${agent}>${dataSource}`;
-    let s = this.lru.get(key);
+    let byDs = this.agents.get(agent);
+    let s = byDs?.get(dataSource);
     if (s === undefined) {
       while (this.lru.size >= this.maxDataSources) {
         const oldest = this.lru.values().next().value as SourceMetrics;
         this.dropSource(oldest);
         this.counts.evictions++;
+        byDs = this.agents.get(agent);
       }
       s = new SourceMetrics(agent, dataSource);
-      let byDs = this.agents.get(agent);
       if (byDs === undefined) {
         byDs = new Map();
         this.agents.set(agent, byDs);
       }
       byDs.set(dataSource, s);
     } else {
-      this.lru.delete(key);
+      this.lru.delete(s.key);
     }
-    this.lru.set(key, s);
+    this.lru.set(s.key, s);
     if (nowMs > s.lastUpdate) s.lastUpdate = nowMs;
     return s;
   }
@@ -263,9 +273,8 @@ export class MetricStore {
   }
 
   private dropSource(s: SourceMetrics): void {
-    const key = `${s.agent}>${s.dataSource}`;
-    if (this.lru.get(key) !== s) return;
-    this.lru.delete(key);
+    if (this.lru.get(s.key) !== s) return;
+    this.lru.delete(s.key);
     this.values -= s.metrics.size;
     const byDs = this.agents.get(s.agent);
     byDs?.delete(s.dataSource);
