@@ -12,7 +12,9 @@ import { DecodeStats } from './decode/stats.js';
 import { AgentTracker } from './engine/agents.js';
 import { Engine } from './engine/engine.js';
 import { EventLog } from './engine/events.js';
+import { CounterDeriver, ingestDatagram, MetricQuery, MetricStore } from './engine/metrics/index.js';
 import { restore, StateFile, snapshot } from './engine/persist.js';
+import type { Observation, ObservationSource } from './engine/thresholds.js';
 import { Thresholds } from './engine/thresholds.js';
 import { detectProtocol, type TelemetryProtocol } from './ingest/detect.js';
 import { kernelDrops, listenUdp, rmemMax, type UdpListener } from './ingest/udp.js';
@@ -24,6 +26,7 @@ export interface Collector {
   readonly thresholds: Thresholds;
   readonly agents: AgentTracker;
   readonly decodeStats: DecodeStats;
+  readonly metrics: MetricQuery;
   /** Bound ports (useful when 0 asked for any free port). */
   readonly ports: { sflow?: number; ipfix?: number; netflow?: number; http: number };
   readonly warnings: string[];
@@ -51,6 +54,22 @@ export async function startCollector(config: Config, options: CollectorOptions):
   const agents = new AgentTracker();
   const decodeStats = new DecodeStats();
   const byProtocol = new Map<TelemetryProtocol, number>();
+  const deriver = new CounterDeriver();
+  const store = new MetricStore();
+  const topology = engine.topology;
+  const metrics = new MetricQuery(store, {
+    agents: () => topology.agents(),
+    isCore: (a, ds) => topology.isCore(a, ds),
+    isEdge: (a, ds) => topology.isEdge(a, ds),
+    inTopology: (a) => topology.inTopology(a),
+  });
+  /** Flow values become metrics too (sFlow-RT metric('EDGE','sum:<flow>')): the largest flow per data source. */
+  const refreshFlowMetrics = (now: number) => {
+    for (const name of engine.flowNames()) {
+      const t = engine.table(name);
+      if (t !== undefined) store.replaceFlowMetric(name, t.topPerSource(now), now);
+    }
+  };
 
   const stateFile = new StateFile(config.stateDir);
   try {
@@ -71,6 +90,7 @@ export async function startCollector(config: Config, options: CollectorOptions):
       if ('samples' in d) {
         agents.sflow(d, payload.length, now);
         engine.ingestSflow(d, now);
+        ingestDatagram(d, deriver, store, now);
       } else {
         agents.undecodable(address, payload.length, now);
       }
@@ -181,6 +201,8 @@ export async function startCollector(config: Config, options: CollectorOptions):
     ...(config.token !== undefined ? { token: config.token } : {}),
     changed: () => stateFile.schedule(take),
     health: () => registry.metrics(),
+    metrics,
+    refreshFlowMetrics,
     analyzer: () => {
       let drops = 0;
       for (const { l } of listeners) drops += kernelDrops(l.port);
@@ -196,12 +218,31 @@ export async function startCollector(config: Config, options: CollectorOptions):
   ports.http = (server.address() as AddressInfo).port;
 
   // --- timers --------------------------------------------------------------------------
-  const source = { observe: (m: string, byFlow: boolean, now: number) => engine.observeFlow(m, byFlow, now) };
+  // Thresholds read flows by name, otherwise counter metrics.
+  const source: ObservationSource = {
+    observe: (m, byFlow, now) => {
+      const flows = engine.observeFlow(m, byFlow, now);
+      if (flows !== undefined) return flows;
+      const out: Observation[] = [];
+      for (const s of store.allSources()) {
+        const e = store.live(s, m, now);
+        if (e !== undefined && typeof e.value === 'number')
+          out.push({ agent: s.agent, dataSource: s.dataSource, value: e.value });
+      }
+      return out;
+    },
+    attribute: (agent, ds, name) => {
+      const e = store.value(agent, ds, name, Date.now());
+      return e === undefined ? undefined : String(e.value);
+    },
+  };
   const thresholdTimer = setInterval(() => thresholds.evaluate(source, Date.now()), 100);
   const tickTimer = setInterval(() => {
     const now = Date.now();
     engine.tick(now);
     api.tick(now);
+    refreshFlowMetrics(now);
+    store.sweep(now);
   }, 1000);
   let demoTimer: NodeJS.Timeout | undefined;
   if (config.demo) {
@@ -218,6 +259,7 @@ export async function startCollector(config: Config, options: CollectorOptions):
     thresholds,
     agents,
     decodeStats,
+    metrics,
     ports,
     warnings,
     receive,

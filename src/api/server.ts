@@ -15,6 +15,7 @@ import { ExprError } from '../engine/expr.js';
 import { AGG_MODES, type AggMode, DefinitionError } from '../engine/flow-def.js';
 import { GroupError } from '../engine/groups.js';
 import { MapError } from '../engine/maps.js';
+import { type MetricQuery, MetricQueryError, prometheusText } from '../engine/metrics/index.js';
 import { ThresholdError, type Thresholds } from '../engine/thresholds.js';
 import { TopologyError } from '../engine/topology.js';
 import { openApiDocument } from './openapi.js';
@@ -37,6 +38,10 @@ export interface ApiDeps {
   changed?: () => void;
   /** flowlens's own health metrics in Prometheus text format. */
   health?: () => Promise<string>;
+  /** Counter (and flow) metrics for /metric, /table, /dump and Prometheus. */
+  metrics?: MetricQuery;
+  /** Brings flow values into the metric store before a metric query reads them. */
+  refreshFlowMetrics?: (nowMs: number) => void;
   /** Analyzer figures beyond the agent tracker (receive buffers, kernel drops...). */
   analyzer?: () => Record<string, number | string>;
 }
@@ -50,6 +55,7 @@ const VALIDATION_ERRORS = [
   TopologyError,
   NameError,
   ExporterError,
+  MetricQueryError,
 ];
 
 class HttpError extends Error {
@@ -179,6 +185,43 @@ export function createApi(deps: ApiDeps): Api {
       };
     }
     return c.json(out);
+  });
+
+  // --- metrics --------------------------------------------------------------------
+  const metricsOf = (): MetricQuery => {
+    if (deps.metrics === undefined) throw new HttpError(404, 'metrics are not available');
+    deps.refreshFlowMetrics?.(deps.now());
+    return deps.metrics;
+  };
+  /** The query string is a data-source filter (os_name=linux&ifspeed=1000000000). */
+  const filterOf = (c: Context) => new URL(c.req.url).searchParams;
+  app.get('/metrics/json', (c) => c.json(metricsOf().metricNames(deps.now())));
+  app.get('/metric/:agent/json', (c) => {
+    const m = metricsOf().agentMetrics(c.req.param('agent'), deps.now());
+    return m === undefined ? fail(c, 404, `no metrics for agent '${c.req.param('agent')}'`) : c.json(m);
+  });
+  app.get('/metric/:agent/:metric/json', (c) =>
+    c.json(metricsOf().metric(c.req.param('agent'), c.req.param('metric'), filterOf(c), deps.now())),
+  );
+  app.get('/table/:agent/:metric/json', (c) =>
+    c.json(metricsOf().table(c.req.param('agent'), c.req.param('metric'), filterOf(c), deps.now())),
+  );
+  app.get('/dump/:agent/:metric/json', (c) => {
+    const names = c.req.param('metric');
+    return c.json(
+      metricsOf().dump(c.req.param('agent'), names === 'ALL' ? 'ALL' : names, filterOf(c), deps.now()),
+    );
+  });
+  app.get('/prometheus/metrics/:agent/:metric/txt', (c) => {
+    const names = c.req.param('metric');
+    const text = prometheusText(
+      metricsOf(),
+      c.req.param('agent'),
+      names === 'ALL' ? 'ALL' : names,
+      filterOf(c),
+      deps.now(),
+    );
+    return c.text(text, 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
   });
 
   // --- flows ----------------------------------------------------------------------
