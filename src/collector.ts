@@ -7,6 +7,7 @@ import { serve } from '@hono/node-server';
 import client from 'prom-client';
 import { createApi } from './api/server.js';
 import type { Config } from './common/config.js';
+import { FlowExportDecoder, TemplatePersistence, TemplateStore } from './decode/netflow/index.js';
 import { decodeSflow } from './decode/sflow/decode.js';
 import { DecodeStats } from './decode/stats.js';
 import { AgentTracker } from './engine/agents.js';
@@ -53,6 +54,14 @@ export async function startCollector(config: Config, options: CollectorOptions):
   const thresholds = new Thresholds(events, config.maxThresholds);
   const agents = new AgentTracker();
   const decodeStats = new DecodeStats();
+  // One template store for every IPFIX / NetFlow exporter, persisted so a restart
+  // decodes data at once instead of waiting for the next template refresh.
+  const templates = new TemplateStore();
+  const templateFile = await TemplatePersistence.open(templates, {
+    stateDir: config.stateDir,
+    onError: (err) => warn(`templates not persisted: ${err.message}`),
+  });
+  const flowExports = new FlowExportDecoder({ templates });
   const byProtocol = new Map<TelemetryProtocol, number>();
   const deriver = new CounterDeriver();
   const store = new MetricStore();
@@ -81,7 +90,7 @@ export async function startCollector(config: Config, options: CollectorOptions):
   }
   const take = () => snapshot(engine, thresholds);
 
-  const receive = (payload: Buffer, address: string, _port: number) => {
+  const receive = (payload: Buffer, address: string, port: number) => {
     const now = Date.now();
     const protocol = detectProtocol(payload);
     byProtocol.set(protocol, (byProtocol.get(protocol) ?? 0) + 1);
@@ -94,6 +103,12 @@ export async function startCollector(config: Config, options: CollectorOptions):
       } else {
         agents.undecodable(address, payload.length, now);
       }
+    } else if (protocol === 'ipfix' || protocol === 'netflow9' || protocol === 'netflow5') {
+      const m = flowExports.decode(payload, { address, port }, now);
+      agents.flowExport(address, payload.length, m.records.length, m.errors.length > 0, now);
+      engine.ingestExport(m, now);
+    } else {
+      agents.undecodable(address, payload.length, now);
     }
   };
 
@@ -174,6 +189,16 @@ export async function startCollector(config: Config, options: CollectorOptions):
     (g) => g.set(agents.totals().sequenceGaps),
   );
   gauge('flowlens_agents', 'Agents heard from', [], (g) => g.set(agents.totals().agents));
+  gauge('flowlens_flow_export_records_total', 'IPFIX and NetFlow data records decoded', [], (g) =>
+    g.set(flowExports.stats.dataRecords),
+  );
+  gauge(
+    'flowlens_flow_export_sequence_missing_total',
+    'IPFIX / NetFlow records or packets missing by sequence number',
+    [],
+    (g) => g.set(flowExports.sequences.totals.missing),
+  );
+  gauge('flowlens_templates', 'IPFIX / NetFlow templates held', [], (g) => g.set(templates.size));
   gauge('flowlens_flow_entries', 'Active flows tracked, by flow definition', ['flow'], (g) => {
     for (const [name, s] of Object.entries(engine.stats())) g.set({ flow: name }, s.entries);
   });
@@ -271,6 +296,7 @@ export async function startCollector(config: Config, options: CollectorOptions):
       engine.flowLog.close();
       stateFile.flush(take);
       for (const { l } of listeners) await l.close();
+      await templateFile.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Long polls and SSE streams would hold the server open.

@@ -80,6 +80,17 @@ export class AgentTracker {
     this.sequence(c, `${d.agent}>${d.subAgentId}`, d.sequence);
   }
 
+  /** An IPFIX / NetFlow message (its sequence numbers are tracked by the decoder). */
+  flowExport(agent: string, bytes: number, records: number, hadErrors: boolean, nowMs: number): void {
+    const c = this.counters(agent, nowMs);
+    if (c === undefined) return;
+    c.datagrams++;
+    c.bytes += bytes;
+    c.flowSamples += records;
+    if (hadErrors) c.decodeErrors++;
+    c.lastSeen = nowMs;
+  }
+
   /** A datagram from this exporter that could not be decoded. */
   undecodable(agent: string, bytes: number, nowMs: number): void {
     const c = this.counters(agent, nowMs);

@@ -3,7 +3,9 @@
  * with the groups, maps and topology their key functions use. Protocol views
  * (sFlow here; IPFIX/NetFlow records likewise) feed it through `ingest`.
  */
+import type { ExportMessage } from '../decode/netflow/types.js';
 import type { SflowDatagram } from '../decode/sflow/types.js';
+import { ExportRecordView } from './export-view.js';
 import type { KeyEnv } from './expr.js';
 import { compileFlow, type FlowDefinition, normalizeFlow } from './flow-def.js';
 import {
@@ -61,6 +63,7 @@ export class Engine {
   readonly env: KeyEnv<SampleView>;
   private readonly tables = new Map<string, FlowTable<SampleView>>();
   private readonly sflowView = new SflowSampleView();
+  private readonly exportView = new ExportRecordView();
   readonly limits: EngineLimits;
   /** Flows with `log: true` report here when they end (or start, with flowStart). */
   readonly flowLog = new IdLog<FlowRecord>((f) => f.flowID);
@@ -129,6 +132,13 @@ export class Engine {
         continue;
       if (v.reset(d, s, nowMs)) this.ingest(v);
     }
+  }
+
+  /** IPFIX / NetFlow data records, measured like packet samples. */
+  ingestExport(m: ExportMessage, nowMs: number): void {
+    if (this.tables.size === 0) return;
+    const v = this.exportView;
+    for (const r of m.records) if (v.reset(m.exporter.address, r, nowMs)) this.ingest(v);
   }
 
   activeFlows(

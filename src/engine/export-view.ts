@@ -1,0 +1,51 @@
+/**
+ * The engine's view of an IPFIX / NetFlow data record: its sFlow-RT keys
+ * (computed by the decoder), its byte and packet counts, and the exporter's
+ * sampling rate, so flows defined for sFlow measure flow exports the same way.
+ */
+
+import type { ExportRecord } from '../decode/netflow/types.js';
+import type { KeyValue } from '../decode/packet/keys.js';
+import { GetterTable, SampleView } from './sample.js';
+
+function resolve(name: string): (v: ExportRecordView) => KeyValue | undefined {
+  switch (name) {
+    case 'agent':
+      return (v) => v.agent;
+    case 'bytes':
+      return (v) => v.bytes;
+    case 'frames':
+      return (v) => v.frames;
+    case 'datasource':
+      return (v) => v.dataSource;
+  }
+  return (v) => v.keys[name];
+}
+
+const GETTERS = new GetterTable(resolve);
+const NONE: Record<string, KeyValue> = {};
+
+export class ExportRecordView extends SampleView {
+  keys: Record<string, KeyValue> = NONE;
+
+  /** Points the view at a data record; false for records with nothing to count (options, no keys). */
+  reset(exporter: string, record: ExportRecord, timeMs: number): boolean {
+    if (record.options || record.keys === undefined) return false;
+    const k = record.keys;
+    this.keys = k;
+    this.agent = exporter;
+    this.timeMs = timeMs;
+    // The ingress interface plays the part of sFlow's data source.
+    this.dataSource = String(k.inputifindex ?? 0);
+    const rate = Number(k.samplingrate ?? 1);
+    this.samplingRate = rate > 0 ? rate : 1;
+    this.bytes = Number(k.bytes ?? 0);
+    this.frames = Number(k.frames ?? 1);
+    this.dropped = false;
+    return true;
+  }
+
+  key(id: number): KeyValue | undefined {
+    return GETTERS.get(id)(this);
+  }
+}
