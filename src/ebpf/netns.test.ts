@@ -365,6 +365,14 @@ describe('csum-fix and doctor in network namespaces', { skip, timeout: 120_000 }
     assert.equal(got.length, sent.length);
     assert.deepEqual(got.map((g) => g.sha256).sort(), sent.map(sha).sort(), 'payloads intact');
     assert.ok(got.every((g) => g.protocol === 'ipfix' && g.port === 4739));
+    // Every repaired datagram decodes as IPFIX with no errors: one data record each,
+    // except the 16-byte messages, which are a bare header.
+    assert.deepEqual(
+      got
+        .filter((g) => g.records !== (g.length === 16 ? 0 : 1) || g.errors.length > 0)
+        .map((g) => [g.length, g.records, g.errors]),
+      [],
+    );
     assert.deepEqual(
       [...new Set(got.map((g) => g.length))].sort((x, y) => x - y),
       [...new Set(sent.map((s) => s.length))].sort((x, y) => x - y),

@@ -3,13 +3,14 @@
  * stack) for each port given, and reports on stdout, one JSON object per line:
  *
  *   {"event":"listening","ports":[4739,4740]}
- *   {"event":"datagram","port":4739,"from":"fd00::1","length":100,"sha256":"…","protocol":"ipfix"}
+ *   {"event":"datagram","port":4739,"from":"fd00::1","length":100,"sha256":"…","protocol":"ipfix","records":1,"errors":[]}
  *   {"event":"summary","received":20,"byProtocol":{"ipfix":20}}   (on SIGTERM, SIGINT or stdin end)
  *
  * Run it inside a namespace with `ip netns exec NS node udp-receiver.js 4739 4740`.
  */
 import { createHash } from 'node:crypto';
 import dgram from 'node:dgram';
+import { FlowExportDecoder } from '../decode/netflow/index.js';
 import { detectProtocol } from '../ingest/detect.js';
 
 export interface ReceivedDatagram {
@@ -19,6 +20,10 @@ export interface ReceivedDatagram {
   length: number;
   sha256: string;
   protocol: string;
+  /** IPFIX / NetFlow data records decoded from the datagram by flowlens's decoder. */
+  records: number;
+  /** Reasons of any decode errors. */
+  errors: string[];
 }
 
 function main(argv: string[]): void {
@@ -30,6 +35,7 @@ function main(argv: string[]): void {
   let received = 0;
   const byProtocol: Record<string, number> = {};
   const sockets: dgram.Socket[] = [];
+  const decoder = new FlowExportDecoder();
   let bound = 0;
   const out = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
 
@@ -43,6 +49,10 @@ function main(argv: string[]): void {
       received++;
       const protocol = detectProtocol(msg);
       byProtocol[protocol] = (byProtocol[protocol] ?? 0) + 1;
+      const decoded =
+        protocol === 'ipfix' || protocol === 'netflow9' || protocol === 'netflow5'
+          ? decoder.decode(msg, { address: rinfo.address, port: rinfo.port })
+          : undefined;
       const d: ReceivedDatagram = {
         event: 'datagram',
         port,
@@ -50,6 +60,8 @@ function main(argv: string[]): void {
         length: msg.length,
         sha256: createHash('sha256').update(msg).digest('hex'),
         protocol,
+        records: decoded?.records.length ?? 0,
+        errors: decoded?.errors.map((e) => e.reason) ?? [],
       };
       out(d);
     });
