@@ -61,6 +61,12 @@ export function openApiDocument(version: string): Record<string, unknown> {
         responses: { 200: ok('JSON') },
       },
     },
+    '/flowkeys/json': {
+      get: {
+        summary: 'keys seen in recent samples, with ms since last seen',
+        responses: { 200: ok('JSON') },
+      },
+    },
     '/flow/json': { get: { summary: 'all flow definitions', responses: { 200: ok('name -> definition') } } },
     '/flow/{name}/json': crud('flow definition'),
     '/activeflows/{agent}/{name}/json': {
@@ -100,6 +106,88 @@ export function openApiDocument(version: string): Record<string, unknown> {
           queryParam('timeout', 'seconds to wait for a first event', 'number'),
         ],
         responses: { 200: ok('[event]') },
+      },
+    },
+    '/flows/json': {
+      get: {
+        summary: 'logged flows (log: true), newest first; long-polls with timeout',
+        parameters: [
+          queryParam('flowID', 'only flows after this id', 'integer'),
+          queryParam('name', 'only this flow definition'),
+          queryParam('maxFlows', 'at most this many', 'integer'),
+          queryParam('timeout', 'seconds to wait for a first record', 'number'),
+        ],
+        responses: { 200: ok('[flow record]') },
+      },
+    },
+    '/flows/sse': {
+      get: {
+        summary: 'server-sent logged flows; honours Last-Event-ID',
+        responses: { 200: ok('text/event-stream') },
+      },
+    },
+    '/metrics/json': {
+      get: { summary: 'metric names with ms since last seen', responses: { 200: ok('JSON') } },
+    },
+    '/metric/{agent}/json': {
+      get: {
+        summary: 'all metrics of an agent',
+        parameters: [agent],
+        responses: { 200: ok('JSON'), 404: ok('unknown agent') },
+      },
+    },
+    '/metric/{agent}/{metric}/json': {
+      get: {
+        summary:
+          'summary statistics across data sources; metric = [aggregation:]name list; query string filters data sources',
+        parameters: [agent, pathParam('metric', 'e.g. max:ifinutilization,sum:ifinoctets')],
+        responses: { 200: ok('[Statistic]'), 400: ok('bad metric specification') },
+      },
+    },
+    '/table/{agent}/{metric}/json': {
+      get: {
+        summary: 'metrics tabulated per data source',
+        parameters: [agent, pathParam('metric', 'metric list')],
+        responses: { 200: ok('rows') },
+      },
+    },
+    '/dump/{agent}/{metric}/json': {
+      get: {
+        summary: 'raw metric values (metric may be ALL)',
+        parameters: [agent, pathParam('metric', 'metric list or ALL')],
+        responses: { 200: ok('[Metric]') },
+      },
+    },
+    '/prometheus/analyzer/txt': {
+      get: { summary: 'analyzer totals, Prometheus text', responses: { 200: ok('text') } },
+    },
+    '/prometheus/metrics/{agent}/{metric}/txt': {
+      get: {
+        summary: 'metrics in Prometheus text (ALL/ALL allowed)',
+        parameters: [agent, pathParam('metric', 'metric list or ALL')],
+        responses: { 200: ok('text') },
+      },
+    },
+    '/app/prometheus/scripts/export.js/flows/{agents}/txt': {
+      get: {
+        summary:
+          'flow exporter of the sFlow-RT prometheus app; the flow is defined on first scrape, removed after 5 idle minutes',
+        parameters: [
+          pathParam('agents', 'ALL or a list'),
+          queryParam('key', 'flow key (repeatable)'),
+          queryParam('value', 'bytes, frames, ...'),
+          queryParam('metric', 'metric name'),
+          queryParam('label', 'label names for the keys (repeatable)'),
+          queryParam('filter', 'flow filter'),
+          queryParam('scale', 'factor', 'number'),
+          queryParam('maxFlows', 'at most this many', 'integer'),
+          queryParam('minValue', 'only flows above this', 'number'),
+          queryParam('aggMode', 'max, sum, edge, core'),
+          queryParam('t', 'smoothing seconds', 'number'),
+          queryParam('n', 'flows per data source', 'integer'),
+          queryParam('dropped', 'true for dropped-packet flows'),
+        ],
+        responses: { 200: ok('text'), 400: ok('invalid') },
       },
     },
     '/events/sse': {

@@ -225,6 +225,7 @@ export function createApi(deps: ApiDeps): Api {
   });
 
   // --- flows ----------------------------------------------------------------------
+  app.get('/flowkeys/json', (c) => c.json(engine.flowKeys(deps.now())));
   app.get('/flow/json', (c) => c.json(engine.flowDefinitions()));
   app.get('/flow/:name/json', (c) => {
     const def = engine.flow(c.req.param('name'));

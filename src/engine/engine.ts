@@ -4,6 +4,7 @@
  * (sFlow here; IPFIX/NetFlow records likewise) feed it through `ingest`.
  */
 import type { ExportMessage } from '../decode/netflow/types.js';
+import { packetKeys } from '../decode/packet/keys.js';
 import type { SflowDatagram } from '../decode/sflow/types.js';
 import { ExportRecordView } from './export-view.js';
 import type { KeyEnv } from './expr.js';
@@ -125,13 +126,35 @@ export class Engine {
   }
 
   ingestSflow(d: SflowDatagram, nowMs: number): void {
-    if (this.tables.size === 0) return;
     const v = this.sflowView;
+    // Once a second, note which keys a sample carries, for /flowkeys/json.
+    const scan = nowMs - this.lastKeyScan >= 1000;
+    if (this.tables.size === 0 && !scan) return;
     for (const s of d.samples) {
       if (s.type !== 'flow_sample' && s.type !== 'flow_sample_expanded' && s.type !== 'discarded_packet')
         continue;
-      if (v.reset(d, s, nowMs)) this.ingest(v);
+      if (!v.reset(d, s, nowMs)) continue;
+      if (nowMs - this.lastKeyScan >= 1000) this.noteKeys(v, nowMs);
+      this.ingest(v);
     }
+  }
+
+  private lastKeyScan = 0;
+  private readonly seenKeys = new Map<string, number>();
+
+  private noteKeys(v: SflowSampleView, nowMs: number): void {
+    this.lastKeyScan = nowMs;
+    const p = v.packet();
+    const names = [...Object.keys(v.sampleKeys()), 'agent', 'bytes', 'frames', 'samplingrate'];
+    if (p !== undefined) names.push(...Object.keys(packetKeys(p)));
+    for (const n of names) this.seenKeys.set(n, nowMs);
+  }
+
+  /** Keys seen in recent samples, with the ms since each was last seen (sFlow-RT /flowkeys/json). */
+  flowKeys(nowMs: number): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [k, t] of [...this.seenKeys].sort((a, b) => (a[0] < b[0] ? -1 : 1))) out[k] = nowMs - t;
+    return out;
   }
 
   /** IPFIX / NetFlow data records, measured like packet samples. */
