@@ -4,18 +4,16 @@
  * IPv4, IPv6 and RoCEv2. Two figures: decode alone, and decode plus the
  * 5-tuple keys a typical flow definition needs.
  *
- *   npm run bench              print the figures
+ *   npm run bench              print the figures (with the other benchmarks)
  *   npm run bench -- --write   also record them in docs/benchmarks.md
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { dissect, Packet } from '../src/decode/packet/dissect.js';
 import { type KeyGetter, keyGetter } from '../src/decode/packet/keys.js';
 import { decodeSflow } from '../src/decode/sflow/decode.js';
 import { SampledHeader } from '../src/decode/sflow/types.js';
 import { BasicStream } from '../src/simulate/basic.js';
-import { repoRoot } from '../src/testing/captures.js';
+import { report } from './report.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 
@@ -127,20 +125,5 @@ const lines = [
       `| ${r.name} | ${Math.round(r.datagramsPerSecond).toLocaleString('en-US')} | ${Math.round(r.samplesPerSecond).toLocaleString('en-US')} | ${Math.round(r.flowSamplesPerSecond).toLocaleString('en-US')} | ${r.usPerDatagram.toFixed(2)} |`,
   ),
 ];
-process.stdout.write(`${lines.join('\n')}\n`);
+report('decode-bench', lines);
 if (sink === -1) process.stdout.write('');
-
-if (process.argv.includes('--write')) {
-  const file = path.join(repoRoot(), 'docs', 'benchmarks.md');
-  const text = readFileSync(file, 'utf8');
-  const begin = '<!-- decode-bench:begin -->';
-  const end = '<!-- decode-bench:end -->';
-  const block = `${begin}\nMeasured ${new Date().toISOString().slice(0, 10)} with \`npm run bench -- --write\`.\n\n${lines.join('\n')}\n${end}`;
-  const i = text.indexOf(begin);
-  const j = text.indexOf(end);
-  writeFileSync(
-    file,
-    i >= 0 && j > i ? text.slice(0, i) + block + text.slice(j + end.length) : `${text}\n${block}\n`,
-  );
-  process.stdout.write(`wrote ${file}\n`);
-}

@@ -11,6 +11,7 @@
 import os from 'node:os';
 import { FlowExportDecoder } from '../src/decode/netflow/decoder.js';
 import { ExportBuilder, type TemplateDef } from '../src/decode/netflow/encode.js';
+import { report } from './report.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const RECORDS_PER_MESSAGE = 30;
@@ -159,4 +160,4 @@ const lines = [
       `| ${r.name} | ${fmt(r.messagesPerSecond)} | ${fmt(r.recordsPerSecond)} | ${r.usPerMessage.toFixed(2)} |`,
   ),
 ];
-process.stdout.write(`${lines.join('\n')}\n`);
+report('netflow-bench', lines);
