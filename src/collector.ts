@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import client from 'prom-client';
 import { createApi } from './api/server.js';
+import { AI_FLOW_NAMES, AiMetricsApp, type AiSettings, aiMetricsRoutes } from './apps/ai-metrics/index.js';
 import type { Config } from './common/config.js';
 import { FlowExportDecoder, TemplatePersistence, TemplateStore } from './decode/netflow/index.js';
 import { decodeSflow } from './decode/sflow/decode.js';
@@ -40,6 +41,8 @@ export interface CollectorOptions {
   version: string;
   /** Log lines (warnings at start, problems restoring state). */
   log?: (line: string) => void;
+  /** The ai-metrics app: settings overriding its defaults (sFlow-RT names), or false to leave it off. */
+  aiMetrics?: Partial<AiSettings> | false;
 }
 
 export async function startCollector(config: Config, options: CollectorOptions): Promise<Collector> {
@@ -49,7 +52,9 @@ export async function startCollector(config: Config, options: CollectorOptions):
     warnings.push(w);
     log(`warning: ${w}`);
   };
-  const engine = new Engine({ flows: config.maxFlows, flowsPerSource: config.flowsPerSource });
+  // The ai-metrics app's flows do not count against the user's limit.
+  const appFlows = options.aiMetrics === false ? 0 : AI_FLOW_NAMES.length;
+  const engine = new Engine({ flows: config.maxFlows + appFlows, flowsPerSource: config.flowsPerSource });
   const events = new EventLog();
   const thresholds = new Thresholds(events, config.maxThresholds);
   const agents = new AgentTracker();
@@ -212,6 +217,10 @@ export async function startCollector(config: Config, options: CollectorOptions):
   );
   gauge('flowlens_events_total', 'Threshold events fired', [], (g) => g.set(events.total));
 
+  // --- apps ----------------------------------------------------------------------------
+  const ai =
+    options.aiMetrics === false ? undefined : new AiMetricsApp({ engine, metrics }, options.aiMetrics ?? {});
+
   // --- HTTP ----------------------------------------------------------------------------
   const startedAt = Date.now();
   const api = createApi({
@@ -228,6 +237,7 @@ export async function startCollector(config: Config, options: CollectorOptions):
     health: () => registry.metrics(),
     metrics,
     refreshFlowMetrics,
+    apps: ai === undefined ? [] : [{ path: AiMetricsApp.PATH, routes: aiMetricsRoutes(ai) }],
     analyzer: () => {
       let drops = 0;
       for (const { l } of listeners) drops += kernelDrops(l.port);
@@ -262,6 +272,7 @@ export async function startCollector(config: Config, options: CollectorOptions):
     },
   };
   const thresholdTimer = setInterval(() => thresholds.evaluate(source, Date.now()), 100);
+  for (const p of ai?.start() ?? []) warn(p);
   const tickTimer = setInterval(() => {
     const now = Date.now();
     engine.tick(now);
@@ -291,6 +302,7 @@ export async function startCollector(config: Config, options: CollectorOptions):
     async stop() {
       clearInterval(thresholdTimer);
       clearInterval(tickTimer);
+      ai?.stop();
       if (demoTimer !== undefined) clearInterval(demoTimer);
       events.close();
       engine.flowLog.close();

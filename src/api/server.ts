@@ -8,6 +8,8 @@
 
 import type { Context } from 'hono';
 import { Hono } from 'hono';
+import { MatrixService } from '../apps/matrix/matrix.js';
+import { matrixRoutes } from '../apps/matrix/routes.js';
 import type { AgentTracker } from '../engine/agents.js';
 import { checkName, type Engine, type FlowRecord, LimitError, NameError } from '../engine/engine.js';
 import type { EventLog } from '../engine/events.js';
@@ -21,6 +23,7 @@ import { TopologyError } from '../engine/topology.js';
 import { openApiDocument } from './openapi.js';
 import { analyzerText, ExporterError, FlowExporter } from './prometheus.js';
 import { followLog } from './sse.js';
+import { mountStatic, type StaticOptions } from './static.js';
 
 export interface ApiDeps {
   engine: Engine;
@@ -44,6 +47,10 @@ export interface ApiDeps {
   refreshFlowMetrics?: (nowMs: number) => void;
   /** Analyzer figures beyond the agent tracker (receive buffers, kernel drops...). */
   analyzer?: () => Record<string, number | string>;
+  /** Apps' REST handlers, mounted at their paths (e.g. /app/ai-metrics/scripts/metrics.js). */
+  apps?: { path: string; routes: Hono }[];
+  /** Where the web console's files are (default dist/web). */
+  web?: StaticOptions;
 }
 
 const VALIDATION_ERRORS = [
@@ -429,6 +436,19 @@ export function createApi(deps: ApiDeps): Api {
     return c.text(text, 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
   });
   app.get('/api-docs', (c) => c.json(openApiDocument(deps.version)));
+  for (const a of deps.apps ?? []) app.route(a.path, a.routes);
 
-  return { app, tick: (nowMs) => exporter.sweep(nowMs) };
+  // --- apps and the web console --------------------------------------------------------
+  const matrix = new MatrixService({ engine, now: deps.now });
+  app.route('/app/matrix', matrixRoutes(matrix));
+  // Last, so the console's few paths (/, /index.html, /assets/*) never shadow an API route.
+  mountStatic(app, deps.web);
+
+  return {
+    app,
+    tick: (nowMs) => {
+      exporter.sweep(nowMs);
+      matrix.sweep(nowMs);
+    },
+  };
 }

@@ -17,6 +17,9 @@ export interface EngineState {
   topology: unknown;
 }
 
+/** Flows with these prefixes belong to a component that defines them itself; they are not persisted. */
+export const TRANSIENT_FLOW_PREFIXES: readonly string[] = ['prometheus_', 'ai_', 'matrix_', 'browse_'];
+
 export function snapshot(engine: Engine, thresholds: Thresholds): EngineState {
   const groups: Record<string, unknown> = {};
   for (const n of engine.groups.names()) groups[n] = engine.groups.get(n);
@@ -24,9 +27,10 @@ export function snapshot(engine: Engine, thresholds: Thresholds): EngineState {
   for (const n of engine.maps.names()) maps[n] = engine.maps.get(n);
   const { version: _version, ...topology } = engine.topology.get();
   const flows: Record<string, unknown> = {};
-  // Flows the Prometheus exporter defines on demand live only while scraped.
+  // Flows the Prometheus exporter defines on demand live only while scraped; the
+  // ai-metrics app defines its ai_ flows at every start.
   for (const [name, def] of Object.entries(engine.flowDefinitions()))
-    if (!name.startsWith('prometheus_')) flows[name] = def;
+    if (!TRANSIENT_FLOW_PREFIXES.some((p) => name.startsWith(p))) flows[name] = def;
   return {
     version: 1,
     flows,
