@@ -20,7 +20,7 @@ import type { Observation, ObservationSource } from './engine/thresholds.js';
 import { Thresholds } from './engine/thresholds.js';
 import { detectProtocol, type TelemetryProtocol } from './ingest/detect.js';
 import { kernelDrops, listenUdp, rmemMax, type UdpListener } from './ingest/udp.js';
-import { BasicStream } from './simulate/basic.js';
+import { FabricSimulator } from './simulate/fabric.js';
 
 export interface Collector {
   readonly engine: Engine;
@@ -282,11 +282,15 @@ export async function startCollector(config: Config, options: CollectorOptions):
   }, 1000);
   let demoTimer: NodeJS.Timeout | undefined;
   if (config.demo) {
-    const stream = new BasicStream({ seed: 1 });
-    // About 2,000 datagrams per second of simulated fabric traffic, in 100 ms batches.
+    // A small simulated AI fabric (2 spines, 4 leaves, 32 GPU hosts running collectives,
+    // cluster services, front-end traffic), run in real time; its topology makes EDGE and
+    // CORE meaningful for the ai-metrics app and the console.
+    const fabric = new FabricSimulator({ seed: 1, spines: 2, leaves: 4, hostsPerLeaf: 8 });
+    engine.topology.set(fabric.topology());
+    const t0 = Date.now();
     demoTimer = setInterval(() => {
-      for (let i = 0; i < 200; i++) receive(stream.next(), '127.0.0.1', 0);
-    }, 100);
+      for (const d of fabric.stepTimed(Date.now() - t0)) receive(d.payload, d.agent, 0);
+    }, 50);
   }
 
   return {

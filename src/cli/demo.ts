@@ -55,8 +55,9 @@ export async function runDemo(argv: string[]): Promise<number> {
   for (const [name, def] of Object.entries(DEMO_FLOWS)) collector.engine.setFlow(name, def);
   const url = `http://localhost:${collector.ports.http}`;
   process.stdout.write(
-    `flowlens demo: simulated sFlow from 4 agents (IPv4, IPv6, RoCEv2), decoded live. Ctrl-C to stop.\n` +
-      `REST API: ${url}/activeflows/ALL/tuple/json  (also flows 'roce' and 'ip6'; ${url}/api-docs)\n`,
+    `flowlens demo: a simulated AI fabric (2 spines, 4 leaves, 32 GPU hosts; RoCEv2 collectives, services, front-end traffic) sends sFlow into flowlens. Ctrl-C to stop.\n` +
+      `Console:  ${url}/\n` +
+      `REST API: ${url}/activeflows/ALL/tuple/json, ${url}/app/ai-metrics/scripts/metrics.js/metric/json, ${url}/api-docs\n`,
   );
   const started = Date.now();
   return new Promise<number>((resolve) => {
