@@ -20,6 +20,7 @@ import type { Observation, ObservationSource } from './engine/thresholds.js';
 import { Thresholds } from './engine/thresholds.js';
 import { detectProtocol, type TelemetryProtocol } from './ingest/detect.js';
 import { kernelDrops, listenUdp, rmemMax, type UdpListener } from './ingest/udp.js';
+import { BasicStream } from './simulate/basic.js';
 import { FabricSimulator } from './simulate/fabric.js';
 
 export interface Collector {
@@ -285,11 +286,16 @@ export async function startCollector(config: Config, options: CollectorOptions):
     // A small simulated AI fabric (2 spines, 4 leaves, 32 GPU hosts running collectives,
     // cluster services, front-end traffic), run in real time; its topology makes EDGE and
     // CORE meaningful for the ai-metrics app and the console.
+    // Beside it, a general traffic mix from four more agents (IPv4, IPv6, RoCEv2).
     const fabric = new FabricSimulator({ seed: 1, spines: 2, leaves: 4, hostsPerLeaf: 8 });
+    const mix = new BasicStream({ seed: 1 });
     engine.topology.set(fabric.topology());
     const t0 = Date.now();
+    let mixSent = 0;
     demoTimer = setInterval(() => {
-      for (const d of fabric.stepTimed(Date.now() - t0)) receive(d.payload, d.agent, 0);
+      const elapsed = Date.now() - t0;
+      for (const d of fabric.stepTimed(elapsed)) receive(d.payload, d.agent, 0);
+      for (; mixSent < elapsed; mixSent++) receive(mix.next(), '127.0.0.1', 0); // 1,000 datagrams/s
     }, 50);
   }
 

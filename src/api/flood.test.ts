@@ -47,6 +47,8 @@ test('a random-source flood keeps memory bounded and every datagram accounted fo
   const receivedBefore = collector.agents.totals().datagrams;
   const total = 20_000;
   let sequence = 0;
+  let sendErrors = 0;
+  const sends: Promise<void>[] = [];
   for (let i = 0; i < total; i++) {
     const samples: SampleInput[] = [];
     for (let j = 0; j < 7; j++) {
@@ -79,12 +81,25 @@ test('a random-source flood keeps memory bounded and every datagram accounted fo
       });
     }
     const buf = encodeSflow({ agent: '192.0.2.66', subAgentId: 0, sequence: ++sequence, uptime: i, samples });
-    socket.send(buf, port, '127.0.0.1');
+    sends.push(
+      new Promise<void>((resolve) =>
+        socket.send(buf, port, '127.0.0.1', (err) => {
+          if (err) sendErrors++;
+          resolve();
+        }),
+      ),
+    );
     // Yield now and then so the collector (same process) keeps up as a separate one would.
     if (i % 200 === 199) await new Promise((r) => setImmediate(r));
   }
-  await new Promise((r) => setTimeout(r, 500));
+  await Promise.all(sends);
   socket.close();
+  assert.equal(sendErrors, 0, 'every datagram left the sender');
+  // Wait until every datagram is either read by the collector or counted as dropped.
+  const accounted = () =>
+    collector.agents.totals().datagrams - receivedBefore + (kernelDrops(port) - dropsBefore);
+  for (let waited = 0; accounted() < total && waited < 20_000; waited += 50)
+    await new Promise((r) => setTimeout(r, 50));
 
   const received = collector.agents.totals().datagrams - receivedBefore;
   const dropped = kernelDrops(port) - dropsBefore;

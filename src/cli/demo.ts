@@ -55,7 +55,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   for (const [name, def] of Object.entries(DEMO_FLOWS)) collector.engine.setFlow(name, def);
   const url = `http://localhost:${collector.ports.http}`;
   process.stdout.write(
-    `flowlens demo: a simulated AI fabric (2 spines, 4 leaves, 32 GPU hosts; RoCEv2 collectives, services, front-end traffic) sends sFlow into flowlens. Ctrl-C to stop.\n` +
+    `flowlens demo: a simulated AI fabric (2 spines, 4 leaves, 32 GPU hosts; RoCEv2 collectives, services, front-end traffic) and a general traffic mix send sFlow into flowlens. Ctrl-C to stop.\n` +
       `Console:  ${url}/\n` +
       `REST API: ${url}/activeflows/ALL/tuple/json, ${url}/app/ai-metrics/scripts/metrics.js/metric/json, ${url}/api-docs\n`,
   );
