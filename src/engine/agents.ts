@@ -7,10 +7,14 @@
  */
 import type { SflowDatagram } from '../decode/sflow/types.js';
 
-export interface AgentCounters {
+export interface AgentCounters extends Counts {
   agent: string;
   firstSeen: number;
   lastSeen: number;
+}
+
+/** What is counted per agent, and summed over all agents for the totals. */
+export interface Counts {
   datagrams: number;
   bytes: number;
   flowSamples: number;
@@ -23,6 +27,36 @@ export interface AgentCounters {
   restarts: number;
   decodeErrors: number;
   subAgents: number;
+}
+
+const COUNT_NAMES = [
+  'datagrams',
+  'bytes',
+  'flowSamples',
+  'counterSamples',
+  'discardSamples',
+  'sequenceGaps',
+  'outOfOrder',
+  'duplicates',
+  'restarts',
+  'decodeErrors',
+  'subAgents',
+] as const satisfies readonly (keyof Counts)[];
+
+function zeroCounts(): Counts {
+  return {
+    datagrams: 0,
+    bytes: 0,
+    flowSamples: 0,
+    counterSamples: 0,
+    discardSamples: 0,
+    sequenceGaps: 0,
+    outOfOrder: 0,
+    duplicates: 0,
+    restarts: 0,
+    decodeErrors: 0,
+    subAgents: 0,
+  };
 }
 
 interface StreamState {
@@ -44,22 +78,7 @@ export class AgentTracker {
     let c = this.agents.get(agent);
     if (c === undefined) {
       if (this.agents.size >= this.maxAgents) return undefined;
-      c = {
-        agent,
-        firstSeen: nowMs,
-        lastSeen: nowMs,
-        datagrams: 0,
-        bytes: 0,
-        flowSamples: 0,
-        counterSamples: 0,
-        discardSamples: 0,
-        sequenceGaps: 0,
-        outOfOrder: 0,
-        duplicates: 0,
-        restarts: 0,
-        decodeErrors: 0,
-        subAgents: 0,
-      };
+      c = { agent, firstSeen: nowMs, lastSeen: nowMs, ...zeroCounts() };
       this.agents.set(agent, c);
     }
     return c;
@@ -142,34 +161,9 @@ export class AgentTracker {
     return [...this.agents.values()];
   }
 
-  totals(): Omit<AgentCounters, 'agent' | 'firstSeen' | 'lastSeen'> & { agents: number } {
-    const t = {
-      agents: this.agents.size,
-      datagrams: 0,
-      bytes: 0,
-      flowSamples: 0,
-      counterSamples: 0,
-      discardSamples: 0,
-      sequenceGaps: 0,
-      outOfOrder: 0,
-      duplicates: 0,
-      restarts: 0,
-      decodeErrors: 0,
-      subAgents: 0,
-    };
-    for (const c of this.agents.values()) {
-      t.datagrams += c.datagrams;
-      t.bytes += c.bytes;
-      t.flowSamples += c.flowSamples;
-      t.counterSamples += c.counterSamples;
-      t.discardSamples += c.discardSamples;
-      t.sequenceGaps += c.sequenceGaps;
-      t.outOfOrder += c.outOfOrder;
-      t.duplicates += c.duplicates;
-      t.restarts += c.restarts;
-      t.decodeErrors += c.decodeErrors;
-      t.subAgents += c.subAgents;
-    }
+  totals(): Counts & { agents: number } {
+    const t = { agents: this.agents.size, ...zeroCounts() };
+    for (const c of this.agents.values()) for (const k of COUNT_NAMES) t[k] += c[k];
     return t;
   }
 }
