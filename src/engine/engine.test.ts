@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeSflow } from '../decode/sflow/decode.js';
 import { encodeSflow, type SampleInput } from '../decode/sflow/encode.js';
-import { buildFrame, type FrameSpec } from '../simulate/packets.js';
+import type { FrameSpec } from '../simulate/packets.js';
 import { Random } from '../simulate/random.js';
+import { flowSampleOf } from '../testing/traffic.js';
 import { Engine } from './engine.js';
 
 interface SimFlow {
@@ -87,26 +88,7 @@ function run(engine: Engine, seconds: number, seed = 1): number {
   for (const { t, f } of events) {
     const p = pending.get(f.agent) ?? { t, samples: [], seq: 0 };
     pending.set(f.agent, p);
-    p.samples.push({
-      type: 'flow_sample',
-      sequence: ++seq,
-      sourceIdType: 0,
-      sourceIdIndex: f.ifIndex,
-      samplingRate: f.samplingRate,
-      samplePool: seq * f.samplingRate,
-      drops: 0,
-      input: { format: 0, value: f.ifIndex },
-      output: { format: 0, value: 99 },
-      records: [
-        {
-          format: '0:1',
-          headerProtocol: 1,
-          frameLength: f.spec.frameLength + 4,
-          stripped: 4,
-          header: buildFrame(f.spec),
-        },
-      ],
-    });
+    p.samples.push(flowSampleOf(f, ++seq));
     if (p.samples.length === 7) {
       const d = decodeSflow(
         encodeSflow({ agent: f.agent, subAgentId: 0, sequence: ++p.seq, uptime: t, samples: p.samples }),

@@ -15,6 +15,30 @@ export interface TestFlow {
   samplingRate: number;
 }
 
+/** One flow sample of `f` (ingress at its interface), the sampled header built from its spec. */
+export function flowSampleOf(f: TestFlow, sequence: number): SampleInput {
+  return {
+    type: 'flow_sample',
+    sequence,
+    sourceIdType: 0,
+    sourceIdIndex: f.ifIndex,
+    samplingRate: f.samplingRate,
+    samplePool: sequence * f.samplingRate,
+    drops: 0,
+    input: { format: 0, value: f.ifIndex },
+    output: { format: 0, value: 99 },
+    records: [
+      {
+        format: '0:1',
+        headerProtocol: 1,
+        frameLength: f.spec.frameLength + 4,
+        stripped: 4,
+        header: buildFrame(f.spec),
+      },
+    ],
+  };
+}
+
 const MAC = { srcMac: '02:00:00:00:00:01', dstMac: '02:00:00:00:00:02' };
 
 export function tcpFlow(
@@ -71,26 +95,7 @@ export async function sendFlows(port: number, flows: TestFlow[], ms: number, see
         const list = pending.get(f.agent) ?? [];
         pending.set(f.agent, list);
         flowSeq++;
-        list.push({
-          type: 'flow_sample',
-          sequence: flowSeq,
-          sourceIdType: 0,
-          sourceIdIndex: f.ifIndex,
-          samplingRate: f.samplingRate,
-          samplePool: flowSeq * f.samplingRate,
-          drops: 0,
-          input: { format: 0, value: f.ifIndex },
-          output: { format: 0, value: 99 },
-          records: [
-            {
-              format: '0:1',
-              headerProtocol: 1,
-              frameLength: f.spec.frameLength + 4,
-              stripped: 4,
-              header: buildFrame(f.spec),
-            },
-          ],
-        });
+        list.push(flowSampleOf(f, flowSeq));
         if (list.length >= 7) await flush(f.agent);
         n.at += interval(f);
       }
