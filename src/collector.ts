@@ -46,7 +46,8 @@ export interface CollectorOptions {
   aiMetrics?: Partial<AiSettings> | false;
 }
 
-export async function startCollector(config: Config, options: CollectorOptions): Promise<Collector> {
+export async function startCollector(config: Config, given: CollectorOptions): Promise<Collector> {
+  const options: CollectorOptions = config.aiMetrics ? given : { ...given, aiMetrics: false };
   const log = options.log ?? (() => {});
   const warnings: string[] = [];
   const warn = (w: string) => {
@@ -141,6 +142,9 @@ export async function startCollector(config: Config, options: CollectorOptions):
     }
     listeners.push({ name, l });
     ports[name] = l.port;
+    if (l.fallbackReason !== undefined) {
+      warn(`${name} receives through Node's dgram, one datagram per event (slower): ${l.fallbackReason}`);
+    }
     // Linux reports twice the usable size it granted.
     if (l.receiveBuffer < config.udpBuffer) {
       warn(

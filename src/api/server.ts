@@ -292,15 +292,10 @@ export function createApi(deps: ApiDeps): Api {
     const key = c.req.query('key') ?? '';
     const table = engine.table(name);
     if (table === undefined) return fail(c, 404, `no flow '${name}'`);
-    const source = table.sources.get(`${c.req.param('agent')}>${dataSource}`);
-    const entry = source?.flows.get(key);
-    if (entry === undefined)
+    const value = table.valueAt(c.req.param('agent'), dataSource, key, deps.now());
+    if (value === undefined)
       return fail(c, 404, `no value for key '${key}' at ${c.req.param('agent')} ${dataSource}`);
-    for (const o of table.observations(deps.now())) {
-      if (o.agent === source?.agent && o.dataSource === dataSource && o.flowKey === key)
-        return c.json(o.value);
-    }
-    return fail(c, 404, 'no current value');
+    return c.json(value);
   });
 
   app.get('/flows/json', async (c) => {

@@ -34,8 +34,43 @@ export function formatIPv4(b: Uint8Array, p: number): string {
   return s;
 }
 
+// IPv6 text is cached the same way, keyed by the four 32-bit words of the address.
+const V6_CACHE_BITS = 12;
+const v6Keys = new Int32Array(4 << V6_CACHE_BITS);
+const v6Vals: (string | undefined)[] = new Array<string | undefined>(1 << V6_CACHE_BITS).fill(undefined);
+
+function word(b: Uint8Array, p: number): number {
+  return (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3];
+}
+
 /** IPv6 text in the RFC 5952 canonical form (lowercase, longest zero run compressed). */
 export function formatIPv6(b: Uint8Array, p: number): string {
+  const w0 = word(b, p);
+  const w1 = word(b, p + 4);
+  const w2 = word(b, p + 8);
+  const w3 = word(b, p + 12);
+  const h = Math.imul(Math.imul(Math.imul(w0, 0x9e3779b1) ^ w1, 0x85ebca77) ^ w2, 0xc2b2ae3d) ^ w3;
+  const slot = Math.imul(h, 0x27d4eb2f) >>> (32 - V6_CACHE_BITS);
+  const k = slot * 4;
+  const hit = v6Vals[slot];
+  if (
+    hit !== undefined &&
+    v6Keys[k] === w0 &&
+    v6Keys[k + 1] === w1 &&
+    v6Keys[k + 2] === w2 &&
+    v6Keys[k + 3] === w3
+  )
+    return hit;
+  const s = ipv6Text(b, p);
+  v6Keys[k] = w0;
+  v6Keys[k + 1] = w1;
+  v6Keys[k + 2] = w2;
+  v6Keys[k + 3] = w3;
+  v6Vals[slot] = s;
+  return s;
+}
+
+function ipv6Text(b: Uint8Array, p: number): string {
   // Find the longest run (length >= 2) of zero 16-bit groups; the first wins a tie.
   let bestStart = -1;
   let bestLen = 1;

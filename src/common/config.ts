@@ -63,6 +63,11 @@ export const SETTINGS = {
     help: 'active flows tracked per data source and flow definition',
   },
   demo: { kind: 'bool', default: false, help: 'feed the built-in simulated traffic into the engine' },
+  'apps.aiMetrics': {
+    kind: 'bool',
+    default: true,
+    help: 'run the ai-metrics app (its 10 flows cost CPU on every sample; turn off when not needed)',
+  },
 } satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -82,6 +87,8 @@ export interface Config {
   maxThresholds: number;
   flowsPerSource: number;
   demo: boolean;
+  /** Whether the ai-metrics app runs. */
+  aiMetrics: boolean;
 }
 
 export class ConfigError extends Error {
@@ -198,6 +205,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     maxThresholds: get('limits.thresholds'),
     flowsPerSource: get('limits.flowsPerSource'),
     demo: get('demo'),
+    aiMetrics: get('apps.aiMetrics'),
   };
 }
 

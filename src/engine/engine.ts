@@ -19,8 +19,9 @@ import {
 import { Groups } from './groups.js';
 import { IdLog } from './log.js';
 import { Maps } from './maps.js';
-import { type SampleView, sampleReader } from './sample.js';
+import { type SampleView, sampleCodeReader, sampleReader } from './sample.js';
 import { SflowSampleView } from './sflow-view.js';
+import { SourceRegistry } from './sources.js';
 import type { Observation } from './thresholds.js';
 import { Topology } from './topology.js';
 
@@ -63,8 +64,10 @@ export class Engine {
   readonly topology = new Topology();
   readonly env: KeyEnv<SampleView>;
   private readonly tables = new Map<string, FlowTable<SampleView>>();
-  private readonly sflowView = new SflowSampleView();
-  private readonly exportView = new ExportRecordView();
+  /** Every (agent, data source) with samples, numbered once for all flow tables. */
+  readonly sources = new SourceRegistry();
+  private readonly sflowView = new SflowSampleView(this.sources);
+  private readonly exportView = new ExportRecordView(this.sources);
   readonly limits: EngineLimits;
   /** Flows with `log: true` report here when they end (or start, with flowStart). */
   readonly flowLog = new IdLog<FlowRecord>((f) => f.flowID);
@@ -73,6 +76,7 @@ export class Engine {
     this.limits = { flows: 100, ...limits };
     this.env = {
       reader: sampleReader,
+      code: sampleCodeReader,
       group: (set, address) => this.groups.lookup(set, address),
       map: (name, value) => this.maps.lookup(name, value),
       link: (agent, ifIndex) => this.topology.link(agent, ifIndex),
@@ -90,6 +94,7 @@ export class Engine {
     const onLog = (f: LoggedFlow) => this.flowLog.append((flowID) => ({ flowID, ...f }));
     const options = {
       onLog,
+      sources: this.sources,
       ...(this.limits.flowsPerSource === undefined ? {} : { capacityPerSource: this.limits.flowsPerSource }),
     };
     this.tables.set(name, new FlowTable(compiled, options));
@@ -184,9 +189,16 @@ export class Engine {
       .map((s) => ({ agent: s.agent, dataSource: s.dataSource, value: s.value }));
   }
 
-  /** Periodic housekeeping: drops idle flows. */
+  /** Periodic housekeeping: drops idle flows, then sources no table can still hold. */
   tick(nowMs: number): void {
-    for (const t of this.tables.values()) t.sweep(nowMs);
+    let horizonMs = 60_000;
+    for (const t of this.tables.values()) {
+      t.sweep(nowMs);
+      horizonMs = Math.max(horizonMs, t.flow.def.t * 10_000);
+    }
+    for (const sid of this.sources.prune(nowMs - 2 * horizonMs)) {
+      for (const t of this.tables.values()) t.dropSource(sid);
+    }
   }
 
   stats(): Record<string, FlowTableStats> {

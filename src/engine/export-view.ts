@@ -7,6 +7,7 @@
 import type { ExportRecord } from '../decode/netflow/types.js';
 import type { KeyValue } from '../decode/packet/keys.js';
 import { GetterTable, SampleView } from './sample.js';
+import type { SourceRegistry } from './sources.js';
 
 function resolve(name: string): (v: ExportRecordView) => KeyValue | undefined {
   switch (name) {
@@ -28,6 +29,10 @@ const NONE: Record<string, KeyValue> = {};
 export class ExportRecordView extends SampleView {
   keys: Record<string, KeyValue> = NONE;
 
+  constructor(private readonly sources: SourceRegistry) {
+    super();
+  }
+
   /** Points the view at a data record; false for records with nothing to count (options, no keys). */
   reset(exporter: string, record: ExportRecord, timeMs: number): boolean {
     if (record.options || record.keys === undefined) return false;
@@ -37,6 +42,7 @@ export class ExportRecordView extends SampleView {
     this.timeMs = timeMs;
     // The ingress interface plays the part of sFlow's data source.
     this.dataSource = String(k.inputifindex ?? 0);
+    this.sourceId = this.sources.id(exporter, this.dataSource, timeMs);
     const rate = Number(k.samplingrate ?? 1);
     this.samplingRate = rate > 0 ? rate : 1;
     this.bytes = Number(k.bytes ?? 0);

@@ -15,9 +15,22 @@ export type { KeyValue };
 /** Reads a base key (one without functions) from a sample of type S. */
 export type KeyReader<S> = (sample: S) => KeyValue | undefined;
 
+/**
+ * A numeric stand-in for a key's value, for flow tables to hash without
+ * building text: a negative number that identifies the value within its key
+ * (an IPv4 address is -(address + 1)), CODE_ABSENT when the sample lacks the
+ * key, or CODE_TEXT (NaN) when this sample's value has no code and must be
+ * read as text.
+ */
+export type CodeReader<S> = (sample: S) => number;
+export const CODE_ABSENT = Number.NEGATIVE_INFINITY;
+export const CODE_TEXT = Number.NaN;
+
 export interface KeyEnv<S> {
   /** A reader for a base key name; unknown names read as absent. */
   reader(name: string): KeyReader<S>;
+  /** A code reader for a base key name, for the few keys that have one. */
+  code?(name: string): CodeReader<S> | undefined;
   /** `group:<key>:<set>...`: the label of the longest matching prefix in the named group set. */
   group(set: string, address: string): string | undefined;
   /** `map:<key>:<map>`: the label the named map gives the value. */
@@ -74,6 +87,24 @@ export function splitTopLevel(text: string, sep: string): string[] {
   return parts;
 }
 
+/**
+ * Remembers a pure string function's results. Its inputs (protocol stacks,
+ * addresses) come from caches upstream and repeat heavily, so most calls are
+ * one Map probe on an already-hashed string instead of a split and a join.
+ */
+function memoize(fn: (v: string) => string | undefined): (v: string) => string | undefined {
+  const limit = 4096;
+  const seen = new Map<string, string | undefined>();
+  return (v) => {
+    const hit = seen.get(v);
+    if (hit !== undefined || seen.has(v)) return hit;
+    const out = fn(v);
+    if (seen.size >= limit) seen.clear();
+    seen.set(v, out);
+    return out;
+  };
+}
+
 function unescapeText(text: string): string {
   return text.replace(/\\(.)/g, '$1');
 }
@@ -91,6 +122,33 @@ export function splitKeyList(text: string): string[] {
 /** True when the value counts as present: sFlow-RT treats missing keys as null. */
 function present(v: KeyValue | undefined): v is KeyValue {
   return v !== undefined && v !== '';
+}
+
+/**
+ * A code reader for a key expression, when it has one: a plain key with a
+ * code, or `or:` over keys of which at least one has a code.
+ */
+export function compileCode<S>(expr: string, env: KeyEnv<S>): CodeReader<S> | undefined {
+  const text = expr.trim();
+  if (isBracketed(text)) return compileCode(text.slice(1, -1), env);
+  const parts = splitTopLevel(text, ':');
+  if (parts.length === 1) return env.code?.(unescapeText(text));
+  if (parts[0] !== 'or') return undefined;
+  const args = parts.slice(1);
+  const codes = args.map((a) => compileCode(a, env));
+  if (codes.every((c) => c === undefined)) return undefined;
+  const readers: CodeReader<S>[] = codes.map((c, i) => {
+    if (c !== undefined) return c;
+    const k = compileKey(args[i], env);
+    return (s) => (present(k(s)) ? CODE_TEXT : CODE_ABSENT);
+  });
+  return (s) => {
+    for (let i = 0; i < readers.length; i++) {
+      const c = readers[i](s);
+      if (c !== CODE_ABSENT) return c;
+    }
+    return CODE_ABSENT;
+  };
 }
 
 export function compileKey<S>(expr: string, env: KeyEnv<S>): KeyReader<S> {
@@ -154,23 +212,27 @@ export function compileKey<S>(expr: string, env: KeyEnv<S>): KeyReader<S> {
       const sep = lit(1);
       const n = num(2);
       if (sep === '') throw new ExprError(`'${fn}' needs a separator: '${text}'`);
-      return (s) => {
-        const v = k(s);
-        if (!present(v)) return undefined;
-        const items = String(v).split(sep);
+      const part = memoize((v) => {
+        const items = v.split(sep);
         if (n <= 0) return undefined;
         return (fn === 'prefix' ? items.slice(0, n) : items.slice(-n)).join(sep);
+      });
+      return (s) => {
+        const v = k(s);
+        return present(v) ? part(String(v)) : undefined;
       };
     }
     case 'first': {
       const k = key(0);
       const sep = lit(1);
       const tokens = new Set(args.slice(2).map((_, i) => lit(i + 2)));
+      const pick = memoize((v) => {
+        for (const item of v.split(sep)) if (tokens.has(item)) return item;
+        return undefined;
+      });
       return (s) => {
         const v = k(s);
-        if (!present(v)) return undefined;
-        for (const item of String(v).split(sep)) if (tokens.has(item)) return item;
-        return undefined;
+        return present(v) ? pick(String(v)) : undefined;
       };
     }
     case 'concat': {

@@ -3,7 +3,15 @@
  * (sflow-rt-reference.md §2.1), validated with messages that name the
  * attribute at fault, and compiled against a key environment.
  */
-import { compileKey, ExprError, type KeyEnv, type KeyReader, splitKeyList } from './expr.js';
+import {
+  type CodeReader,
+  compileCode,
+  compileKey,
+  ExprError,
+  type KeyEnv,
+  type KeyReader,
+  splitKeyList,
+} from './expr.js';
 import { compileFilter, type Predicate } from './filter.js';
 
 export type AggMode = 'max' | 'sum' | 'edge' | 'core' | 'agent';
@@ -134,6 +142,8 @@ export interface CompiledFlow<S> {
   name: string;
   def: FlowDefinition;
   keys: KeyReader<S>[];
+  /** Per key, a code reader when the key has one (see CodeReader). */
+  codes: (CodeReader<S> | undefined)[];
   filter: Predicate<S>;
   value: CompiledValue<S>;
   values: CompiledValue<S>[];
@@ -178,12 +188,14 @@ export function compileFlow<S extends SampleBasics>(
   env: KeyEnv<S>,
 ): CompiledFlow<S> {
   try {
-    const keys = splitKeyList(def.keys).map((k) => compileKey(k, env));
+    const list = splitKeyList(def.keys);
+    const keys = list.map((k) => compileKey(k, env));
     const filter = compileFilter(def.filter, env);
     return {
       name,
       def,
       keys,
+      codes: list.map((k) => compileCode(k, env)),
       filter,
       value: compileValue(def.value, env, 'value'),
       values: (def.values ?? []).map((v, i) => compileValue(v, env, `values[${i}]`)),

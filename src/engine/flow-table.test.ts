@@ -87,7 +87,7 @@ test('rates decay when traffic stops and idle flows are swept', () => {
   assert.ok(after < before * 0.06, `${after} vs ${before}`);
   t.sweep(30_000);
   assert.equal(t.getStats().entries, 0);
-  assert.equal(t.sources.size, 0);
+  assert.equal(t.sourceCount, 0);
 });
 
 test('keys, filter and fs; samples missing a key are not counted', () => {

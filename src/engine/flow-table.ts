@@ -1,92 +1,40 @@
 /**
  * Active flows of one flow definition, per data source (agent + ifIndex).
  *
- *   FlowTable
- *     sources: Map<"agent>ds", SourceFlows>
- *       flows: Map<flow key string, FlowEntry>   (bounded per source)
- *         value state [0] = the flow's value, [1..] = its `values`
+ * Entries live in a FlowStore (typed arrays, numeric hash of the key values;
+ * see flow-store.ts): a sample costs its key reads, one hash probe and a few
+ * multiply-adds, and builds the flow key text only when it starts a new flow.
  *
- * Each source keeps at most `capacity` entries. When it grows past that by a
- * quarter, the smallest current rates are evicted in one batch, so eviction
- * costs O(log m) per insert amortised and a flood of random keys (a DDoS with
- * spoofed sources) cannot grow memory: the heavy hitters stay, the rest churn.
+ * Rates are exponentially smoothed (rate.ts) with the decay folded into a
+ * per-table epoch: a sample at time t adds x * e^((t - epoch) / T), and a read
+ * at time now divides by e^((now - epoch) / T). That is the same value as
+ * decaying each accumulator at every update, without an exp() per update. The
+ * epoch moves forward (rescaling every entry) before the factor grows large.
+ *
+ * Each source keeps at most `capacity` entries. When it would grow past that
+ * by a quarter, the smallest current rates are evicted in one batch, so
+ * eviction costs O(log m) per insert amortised and a flood of random keys (a
+ * DDoS with spoofed sources) cannot grow memory: the heavy hitters stay, the
+ * rest churn.
  */
+import { CODE_ABSENT } from './expr.js';
 import type { AggMode, CompiledFlow, CompiledValue, SampleBasics } from './flow-def.js';
-import { decay } from './rate.js';
+import { FlowStore } from './flow-store.js';
+import { SourceRegistry } from './sources.js';
 
 export interface FlowSample extends SampleBasics {
   agent: string;
   dataSource: string;
   samplingRate: number;
-}
-
-/** State of one value expression of one flow. */
-interface ValueState {
-  add(x: number, scale: number, nowMs: number, tau: number): void;
-  read(nowMs: number, tau: number): number | undefined;
-}
-
-class RateState implements ValueState {
-  acc = 0;
-  last = 0;
-  add(x: number, scale: number, nowMs: number, tau: number): void {
-    if (nowMs > this.last) {
-      this.acc *= decay(nowMs - this.last, tau);
-      this.last = nowMs;
-    }
-    this.acc += x * scale;
-  }
-  read(nowMs: number, tau: number): number {
-    return (this.acc * decay(nowMs - this.last, tau)) / tau;
-  }
-}
-
-/** Weighted mean over the smoothing window; weights are the samples' scale factors. */
-class AvgState implements ValueState {
-  num = 0;
-  den = 0;
-  last = 0;
-  add(x: number, scale: number, nowMs: number, tau: number): void {
-    if (nowMs > this.last) {
-      const d = decay(nowMs - this.last, tau);
-      this.num *= d;
-      this.den *= d;
-      this.last = nowMs;
-    }
-    this.num += x * scale;
-    this.den += scale;
-  }
-  read(): number | undefined {
-    return this.den > 0 ? this.num / this.den : undefined;
-  }
-}
-
-/** Extreme value seen within the last smoothing window. */
-class ExtremeState implements ValueState {
-  value = 0;
-  at = -1;
-  constructor(private readonly max: boolean) {}
-  add(x: number, _scale: number, nowMs: number, tau: number): void {
-    const stale = this.at < 0 || nowMs - this.at > tau * 1000;
-    if (stale || (this.max ? x >= this.value : x <= this.value)) {
-      this.value = x;
-      this.at = nowMs;
-    }
-  }
-  read(nowMs: number, tau: number): number | undefined {
-    return this.at >= 0 && nowMs - this.at <= tau * 3000 ? this.value : undefined;
-  }
+  /** The sample's source in the engine's SourceRegistry, when the view resolved it (else -1 or absent). */
+  sourceId?: number;
 }
 
 /** Distinct values of a key seen within the smoothing window (bounded). */
-class CountState implements ValueState {
+class CountState {
   static readonly LIMIT = 4096;
   readonly seen = new Map<string, number>();
-  pending: string | undefined;
-  add(_x: number, _scale: number, nowMs: number, tau: number): void {
-    if (this.pending === undefined) return;
-    const key = this.pending;
-    this.pending = undefined;
+  add(key: string, nowMs: number, tau: number): void {
     if (this.seen.has(key)) this.seen.delete(key); // re-insert: Map order is then least recently seen first
     this.seen.set(key, nowMs);
     if (this.seen.size > CountState.LIMIT) {
@@ -107,41 +55,30 @@ class CountState implements ValueState {
   }
 }
 
-function newState<S>(v: CompiledValue<S>): ValueState {
-  switch (v.kind) {
-    case 'sum':
-      return new RateState();
-    case 'avg':
-      return new AvgState();
-    case 'min':
-      return new ExtremeState(false);
-    case 'max':
-      return new ExtremeState(true);
-    case 'count':
-      return new CountState();
-  }
+/** Where a value expression keeps its state in an entry's slots. */
+interface ValueSlot {
+  kind: CompiledValue<unknown>['kind'];
+  /** First Float64 slot (sum: acc; avg: num, den; min/max: value, at + 1). */
+  slot: number;
+  /** Index into the entry's CountState list (count only). */
+  countIndex: number;
 }
 
-export class FlowEntry {
-  lastMs = 0;
-  /** For logged flows: when the current flow record began, its total scaled value, and whether it ended. */
-  startMs = -1;
-  loggedMs = 0;
-  logValue = 0;
-  ended = false;
-  constructor(
-    readonly key: string,
-    readonly states: ValueState[],
-  ) {}
-}
+/** Slots of the log bookkeeping, after the values' slots. */
+const LOG_STARTED = 0;
+const LOG_START = 1;
+const LOG_LOGGED = 2;
+const LOG_VALUE = 3;
+const LOG_ENDED = 4;
+const LOG_SLOTS = 5;
 
-export class SourceFlows {
-  readonly flows = new Map<string, FlowEntry>();
-  lastMs = 0;
-  constructor(
-    readonly agent: string,
-    readonly dataSource: string,
-  ) {}
+/** Move the epoch when the growth factor would pass e^40. */
+const REBASE_TAUS = 40;
+
+interface PerSource {
+  head: number;
+  count: number;
+  lastMs: number;
 }
 
 export interface ActiveFlow {
@@ -183,23 +120,91 @@ export interface FlowTableStats {
   filtered: number;
 }
 
+export interface FlowTableOptions {
+  capacityPerSource?: number;
+  onLog?: (f: LoggedFlow) => void;
+  /** The engine's sources, shared by its tables; a table of its own when absent. */
+  sources?: SourceRegistry;
+}
+
 export class FlowTable<S extends FlowSample> {
-  readonly sources = new Map<string, SourceFlows>();
   readonly capacity: number;
   private readonly tau: number;
-  private entries = 0;
+  private readonly tauMs: number;
+  private readonly store: FlowStore;
+  private readonly registry: SourceRegistry;
+  private readonly perSource: (PerSource | undefined)[] = [];
+  private liveSources = 0;
+  private readonly slots: ValueSlot[];
+  private readonly logBase: number;
+  private readonly countsPerEntry: number;
+  private readonly counts: (CountState[] | undefined)[] = [];
+  /** The current sample's key values, for the text of a new entry. */
+  private readonly raw: (string | number)[];
+  private epochMs = 0;
+  private growAt = Number.NaN;
+  private grow = 1;
   readonly stats: FlowTableStats = { entries: 0, sources: 0, evictions: 0, samples: 0, filtered: 0 };
 
   private readonly onLog: ((f: LoggedFlow) => void) | undefined;
 
   constructor(
     readonly flow: CompiledFlow<S>,
-    options: { capacityPerSource?: number; onLog?: (f: LoggedFlow) => void } = {},
+    options: FlowTableOptions = {},
   ) {
     this.tau = flow.def.t;
+    this.tauMs = flow.def.t * 1000;
     this.onLog = flow.def.log ? options.onLog : undefined;
     // Track well beyond n so the top n are right under a heavy tail.
     this.capacity = options.capacityPerSource ?? Math.max(100, flow.def.n * 20);
+    this.registry = options.sources ?? new SourceRegistry();
+    let slot = 0;
+    let countIndex = 0;
+    this.slots = [flow.value, ...flow.values].map((v) => {
+      const s: ValueSlot = { kind: v.kind, slot, countIndex: -1 };
+      if (v.kind === 'count') s.countIndex = countIndex++;
+      else slot += v.kind === 'sum' ? 1 : 2;
+      return s;
+    });
+    this.countsPerEntry = countIndex;
+    this.logBase = slot;
+    const width = flow.keys.length;
+    this.raw = new Array(width).fill('');
+    this.store = new FlowStore(width, slot + (this.onLog !== undefined ? LOG_SLOTS : 0));
+  }
+
+  /** Data sources with flows. */
+  get sourceCount(): number {
+    return this.liveSources;
+  }
+
+  /** e^((now - epoch) / T), once per distinct time. */
+  private growth(nowMs: number): number {
+    if (nowMs !== this.growAt) {
+      if (nowMs - this.epochMs > REBASE_TAUS * this.tauMs) this.rebase(nowMs);
+      this.growAt = nowMs;
+      this.grow = Math.exp((nowMs - this.epochMs) / this.tauMs);
+    }
+    return this.grow;
+  }
+
+  /** Moves the epoch to now, rescaling every smoothed sum. */
+  private rebase(nowMs: number): void {
+    const f = Math.exp(-(nowMs - this.epochMs) / this.tauMs);
+    const st = this.store;
+    const stride = st.stride;
+    for (let e = 0; e < st.source.length; e++) {
+      if (st.source[e] < 0) continue;
+      for (const v of this.slots) {
+        if (v.kind === 'sum') st.state[e * stride + v.slot] *= f;
+        else if (v.kind === 'avg') {
+          st.state[e * stride + v.slot] *= f;
+          st.state[e * stride + v.slot + 1] *= f;
+        }
+      }
+    }
+    this.epochMs = nowMs;
+    this.growAt = Number.NaN;
   }
 
   /** Adds one sample; returns false when the filter or a missing key excluded it. */
@@ -209,64 +214,166 @@ export class FlowTable<S extends FlowSample> {
       this.stats.filtered++;
       return false;
     }
-    let key = '';
+    const st = this.store;
+    st.begin();
     const keys = f.keys;
+    const codes = f.codes;
+    const raw = this.raw;
+    let coded = false;
     for (let i = 0; i < keys.length; i++) {
+      const code = codes[i];
+      if (code !== undefined) {
+        const c = code(s);
+        if (c === CODE_ABSENT) return false;
+        if (!Number.isNaN(c)) {
+          st.setCode(i, c);
+          raw[i] = '';
+          coded = true;
+          continue;
+        }
+      }
       const v = keys[i](s);
       // A sample without one of the keys does not belong to the flow (sFlow-RT; use null: to default).
       if (v === undefined || v === '') return false;
-      key = i === 0 ? String(v) : key + f.def.fs + String(v);
+      if (typeof v === 'number') st.setNumber(i, v);
+      else st.setString(i, v);
+      raw[i] = v;
     }
     const x = f.value.read(s);
     if (x === undefined) return false;
-    const sourceId = `${s.agent}>${s.dataSource}`;
-    let source = this.sources.get(sourceId);
-    if (source === undefined) {
-      source = new SourceFlows(s.agent, s.dataSource);
-      this.sources.set(sourceId, source);
+    const sid =
+      s.sourceId !== undefined && s.sourceId >= 0
+        ? s.sourceId
+        : this.registry.id(s.agent, s.dataSource, nowMs);
+    let ps = this.perSource[sid];
+    if (ps === undefined) {
+      ps = { head: -1, count: 0, lastMs: nowMs };
+      this.perSource[sid] = ps;
+      this.liveSources++;
     }
-    let entry = source.flows.get(key);
-    if (entry === undefined) {
-      entry = new FlowEntry(key, [newState(f.value), ...f.values.map(newState)]);
-      source.flows.set(key, entry);
-      this.entries++;
-      if (source.flows.size > this.capacity + (this.capacity >> 2)) this.evict(source, nowMs);
+    let e = st.find(sid);
+    if (e < 0) {
+      // Evict before inserting, so the new flow (no value yet) is not the one to go.
+      if (ps.count >= this.capacity + (this.capacity >> 2)) this.evict(ps, nowMs);
+      // Coded keys are read as text only now, for the new flow's key.
+      if (coded) for (let i = 0; i < raw.length; i++) if (raw[i] === '') raw[i] = keys[i](s) ?? '';
+      let text = '';
+      for (let i = 0; i < raw.length; i++) text = i === 0 ? String(raw[i]) : text + f.def.fs + String(raw[i]);
+      e = st.insert(sid, text, ps.head);
+      ps.head = e;
+      ps.count++;
+      this.stats.entries++;
+      if (this.countsPerEntry > 0) {
+        const list: CountState[] = [];
+        for (let i = 0; i < this.countsPerEntry; i++) list.push(new CountState());
+        this.counts[e] = list;
+      }
     }
     const scale = s.samplingRate > 0 ? s.samplingRate : 1;
-    this.update(entry.states[0], f.value, s, x, scale, nowMs);
+    const g = this.growth(nowMs);
+    const base = e * st.stride;
+    const state = st.state;
+    const first = this.slots[0];
+    if (first.kind === 'sum') state[base + first.slot] += x * scale * g;
+    else this.update(e, base, first, x, scale, g, nowMs, f.value, s);
     for (let i = 0; i < f.values.length; i++) {
       const v = f.values[i];
       const y = v.read(s);
-      if (y !== undefined) this.update(entry.states[i + 1], v, s, y, scale, nowMs);
+      if (y !== undefined) this.update(e, base, this.slots[i + 1], y, scale, g, nowMs, v, s);
     }
-    if (this.onLog !== undefined) this.logSample(source, entry, x * scale, nowMs);
-    entry.lastMs = nowMs;
-    source.lastMs = nowMs;
+    if (this.onLog !== undefined) this.logSample(base + this.logBase, x * scale, nowMs, sid, e);
+    st.lastMs[e] = nowMs;
+    ps.lastMs = nowMs;
     this.stats.samples++;
     return true;
   }
 
-  private logSample(source: SourceFlows, e: FlowEntry, value: number, nowMs: number): void {
-    if (e.startMs < 0 || e.ended) {
-      e.startMs = nowMs;
-      e.loggedMs = nowMs;
-      e.logValue = 0;
-      e.ended = false;
-      e.logValue += value;
-      if (this.flow.def.flowStart) this.emit(source, e, nowMs);
-      return;
+  private update(
+    e: number,
+    base: number,
+    v: ValueSlot,
+    x: number,
+    scale: number,
+    g: number,
+    nowMs: number,
+    cv: CompiledValue<S>,
+    s: S,
+  ): void {
+    const state = this.store.state;
+    const at = base + v.slot;
+    switch (v.kind) {
+      case 'sum':
+        state[at] += x * scale * g;
+        return;
+      case 'avg':
+        state[at] += x * scale * g;
+        state[at + 1] += scale * g;
+        return;
+      case 'min':
+      case 'max': {
+        const last = state[at + 1] - 1;
+        const stale = state[at + 1] === 0 || nowMs - last > this.tauMs;
+        if (stale || (v.kind === 'max' ? x >= state[at] : x <= state[at])) {
+          state[at] = x;
+          state[at + 1] = nowMs + 1;
+        }
+        return;
+      }
+      case 'count': {
+        const k = cv.readKey?.(s);
+        if (k === undefined || k === '') return;
+        this.counts[e]?.[v.countIndex].add(String(k), nowMs, this.tau);
+      }
     }
-    e.logValue += value;
   }
 
-  private emit(source: SourceFlows, e: FlowEntry, endMs: number): void {
+  /** A value of an entry at `nowMs`, or undefined when it has none. */
+  private read(e: number, v: ValueSlot, nowMs: number): number | undefined {
+    const st = this.store;
+    const at = e * st.stride + v.slot;
+    switch (v.kind) {
+      case 'sum':
+        return st.state[at] / Math.exp((nowMs - this.epochMs) / this.tauMs) / this.tau;
+      case 'avg':
+        return st.state[at + 1] > 0 ? st.state[at] / st.state[at + 1] : undefined;
+      case 'min':
+      case 'max': {
+        const stamp = st.state[at + 1];
+        return stamp !== 0 && nowMs - (stamp - 1) <= this.tauMs * 3 ? st.state[at] : undefined;
+      }
+      case 'count':
+        return this.counts[e]?.[v.countIndex].read(nowMs, this.tau);
+    }
+  }
+
+  private value(e: number, nowMs: number): number | undefined {
+    return this.read(e, this.slots[0], nowMs);
+  }
+
+  private logSample(at: number, value: number, nowMs: number, sid: number, e: number): void {
+    const state = this.store.state;
+    if (state[at + LOG_STARTED] === 0 || state[at + LOG_ENDED] === 1) {
+      state[at + LOG_STARTED] = 1;
+      state[at + LOG_START] = nowMs;
+      state[at + LOG_LOGGED] = nowMs;
+      state[at + LOG_VALUE] = value;
+      state[at + LOG_ENDED] = 0;
+      if (this.flow.def.flowStart) this.emit(sid, e, nowMs);
+      return;
+    }
+    state[at + LOG_VALUE] += value;
+  }
+
+  private emit(sid: number, e: number, endMs: number): void {
+    const at = e * this.store.stride + this.logBase;
+    const state = this.store.state;
     this.onLog?.({
       name: this.flow.name,
-      agent: source.agent,
-      dataSource: source.dataSource,
-      flowKeys: e.key,
-      value: e.logValue,
-      start: e.startMs,
+      agent: this.registry.agentOf(sid),
+      dataSource: this.registry.dataSourceOf(sid),
+      flowKeys: this.store.text[e],
+      value: state[at + LOG_VALUE],
+      start: state[at + LOG_START],
       end: endMs,
     });
   }
@@ -276,73 +383,85 @@ export class FlowTable<S extends FlowSample> {
     return Math.max(2000, this.tau * 2000);
   }
 
-  private update(
-    state: ValueState,
-    v: CompiledValue<S>,
-    s: S,
-    x: number,
-    scale: number,
-    nowMs: number,
-  ): void {
-    if (v.kind === 'count') {
-      const k = v.readKey?.(s);
-      if (k === undefined || k === '') return;
-      (state as CountState).pending = String(k);
-    }
-    state.add(x, scale, nowMs, this.tau);
+  private remove(ps: PerSource, e: number): number {
+    const st = this.store;
+    if (ps.head === e) ps.head = st.next[e];
+    const after = st.remove(e);
+    if (this.countsPerEntry > 0) this.counts[e] = undefined;
+    ps.count--;
+    this.stats.entries--;
+    return after;
   }
 
-  /** Drops the smallest flows of a source back to its capacity. */
-  private evict(source: SourceFlows, nowMs: number): void {
-    const ranked = [...source.flows.values()].map((e) => ({ e, v: e.states[0].read(nowMs, this.tau) ?? 0 }));
+  /** Drops the smallest flows of a source back to its capacity (less one, for the flow being added). */
+  private evict(ps: PerSource, nowMs: number): void {
+    const ranked: { e: number; v: number }[] = [];
+    for (let e = ps.head; e >= 0; e = this.store.next[e]) ranked.push({ e, v: this.value(e, nowMs) ?? 0 });
     ranked.sort((a, b) => a.v - b.v);
-    const drop = ranked.length - this.capacity;
-    for (let i = 0; i < drop; i++) source.flows.delete(ranked[i].e.key);
-    this.entries -= drop;
+    const drop = ranked.length - this.capacity + 1;
+    for (let i = 0; i < drop; i++) this.remove(ps, ranked[i].e);
     this.stats.evictions += drop;
+  }
+
+  /** Every data source with flows, with its id. */
+  private *eachSource(): Generator<[number, PerSource]> {
+    const list = this.perSource;
+    for (let sid = 0; sid < list.length; sid++) {
+      const ps = list[sid];
+      if (ps !== undefined) yield [sid, ps];
+    }
+  }
+
+  private dropSourceState(sid: number, ps: PerSource): void {
+    for (let e = ps.head; e >= 0; ) e = this.remove(ps, e);
+    this.perSource[sid] = undefined;
+    this.liveSources--;
+  }
+
+  /** Forgets a source the registry no longer knows (normally already swept). */
+  dropSource(sid: number): void {
+    const ps = this.perSource[sid];
+    if (ps !== undefined) this.dropSourceState(sid, ps);
   }
 
   /** Removes flows idle for `idleFactor` time constants, and empty sources. */
   sweep(nowMs: number, idleFactor = 10): void {
     if (this.onLog !== undefined && !this.flow.def.flowStart) this.logSweep(nowMs);
-    const horizon = nowMs - this.tau * 1000 * idleFactor;
-    for (const [id, source] of this.sources) {
-      if (source.lastMs < horizon) {
-        this.entries -= source.flows.size;
-        this.sources.delete(id);
+    const horizon = nowMs - this.tauMs * idleFactor;
+    const st = this.store;
+    for (const [sid, ps] of this.eachSource()) {
+      if (ps.lastMs < horizon) {
+        this.dropSourceState(sid, ps);
         continue;
       }
-      for (const [k, e] of source.flows) {
-        if (e.lastMs < horizon) {
-          source.flows.delete(k);
-          this.entries--;
-        }
-      }
+      for (let e = ps.head; e >= 0; ) e = st.lastMs[e] < horizon ? this.remove(ps, e) : st.next[e];
     }
   }
 
   /** Ends idle flows and reports long-lived ones every activeTimeout seconds. */
   private logSweep(nowMs: number): void {
     const active = this.flow.def.activeTimeout * 1000;
-    for (const source of this.sources.values()) {
-      for (const e of source.flows.values()) {
-        if (e.ended || e.startMs < 0) continue;
-        if (nowMs - e.lastMs >= this.idleMs) {
-          this.emit(source, e, e.lastMs);
-          e.ended = true;
-        } else if (nowMs - e.loggedMs >= active) {
-          this.emit(source, e, nowMs);
-          e.startMs = nowMs;
-          e.loggedMs = nowMs;
-          e.logValue = 0;
+    const st = this.store;
+    const state = st.state;
+    for (const [sid, ps] of this.eachSource()) {
+      for (let e = ps.head; e >= 0; e = st.next[e]) {
+        const at = e * st.stride + this.logBase;
+        if (state[at + LOG_ENDED] === 1 || state[at + LOG_STARTED] === 0) continue;
+        if (nowMs - st.lastMs[e] >= this.idleMs) {
+          this.emit(sid, e, st.lastMs[e]);
+          state[at + LOG_ENDED] = 1;
+        } else if (nowMs - state[at + LOG_LOGGED] >= active) {
+          this.emit(sid, e, nowMs);
+          state[at + LOG_START] = nowMs;
+          state[at + LOG_LOGGED] = nowMs;
+          state[at + LOG_VALUE] = 0;
         }
       }
     }
   }
 
   getStats(): FlowTableStats {
-    this.stats.entries = this.entries;
-    this.stats.sources = this.sources.size;
+    this.stats.sources = this.liveSources;
     return this.stats;
   }
 
@@ -350,14 +469,18 @@ export class FlowTable<S extends FlowSample> {
   private *current(
     q: ActiveFlowsQuery,
     nowMs: number,
-  ): Generator<{ source: SourceFlows; entry: FlowEntry; value: number }> {
-    for (const source of this.sources.values()) {
-      if (q.agents !== undefined && !q.agents.has(source.agent)) continue;
-      for (const entry of source.flows.values()) {
-        if (q.keyFilter !== undefined && !q.keyFilter(entry.key)) continue;
-        const value = entry.states[0].read(nowMs, this.tau);
+  ): Generator<{ agent: string; dataSource: string; entry: number; key: string; value: number }> {
+    const st = this.store;
+    for (const [sid, ps] of this.eachSource()) {
+      const agent = this.registry.agentOf(sid);
+      if (q.agents !== undefined && !q.agents.has(agent)) continue;
+      const dataSource = this.registry.dataSourceOf(sid);
+      for (let e = ps.head; e >= 0; e = st.next[e]) {
+        const key = st.text[e];
+        if (q.keyFilter !== undefined && !q.keyFilter(key)) continue;
+        const value = this.value(e, nowMs);
         if (value === undefined) continue;
-        yield { source, entry, value };
+        yield { agent, dataSource, entry: e, key, value };
       }
     }
   }
@@ -370,17 +493,16 @@ export class FlowTable<S extends FlowSample> {
    */
   activeFlows(q: ActiveFlowsQuery, nowMs: number): ActiveFlow[] {
     const mode = q.aggMode ?? this.flow.def.aggMode ?? 'max';
-    const byKey = new Map<string, ActiveFlow & { entries: FlowEntry[]; best: number }>();
-    for (const { source, entry, value } of this.current(q, nowMs)) {
+    const byKey = new Map<string, ActiveFlow & { entries: number[]; best: number }>();
+    for (const { agent, dataSource, entry, key, value } of this.current(q, nowMs)) {
       if (mode === 'edge' || mode === 'core') {
-        const core = q.isCore?.(source.agent, source.dataSource) ?? false;
+        const core = q.isCore?.(agent, dataSource) ?? false;
         if (core !== (mode === 'core')) continue;
       }
-      const id = mode === 'agent' ? `${source.agent}\u0000${entry.key}` : entry.key;
+      const id = mode === 'agent' ? `${agent}\u0000${key}` : key;
       const have = byKey.get(id);
       if (have === undefined) {
-        const first = { key: entry.key, value, agent: source.agent, dataSource: source.dataSource };
-        byKey.set(id, { ...first, entries: [entry], best: value });
+        byKey.set(id, { key, value, agent, dataSource, entries: [entry], best: value });
         continue;
       }
       if (mode === 'max') {
@@ -394,8 +516,8 @@ export class FlowTable<S extends FlowSample> {
       // Report the data source that saw the most of the flow.
       if (value > have.best) {
         have.best = value;
-        have.agent = source.agent;
-        have.dataSource = source.dataSource;
+        have.agent = agent;
+        have.dataSource = dataSource;
       }
     }
     const minValue = q.minValue ?? 0;
@@ -409,13 +531,14 @@ export class FlowTable<S extends FlowSample> {
     });
   }
 
-  private combinedValues(entries: FlowEntry[], mode: AggMode, nowMs: number): (number | null)[] {
+  private combinedValues(entries: number[], mode: AggMode, nowMs: number): (number | null)[] {
     const out: (number | null)[] = [];
     for (let i = 0; i < this.flow.values.length; i++) {
-      const kind = this.flow.values[i].kind;
+      const slot = this.slots[i + 1];
+      const kind = slot.kind;
       let acc: number | null = null;
       for (const e of entries) {
-        const v = e.states[i + 1].read(nowMs, this.tau);
+        const v = this.read(e, slot, nowMs);
         if (v === undefined) continue;
         if (acc === null) acc = v;
         else if (kind === 'sum' && mode !== 'max') acc += v;
@@ -435,15 +558,22 @@ export class FlowTable<S extends FlowSample> {
     value: number;
     values?: (number | null)[];
   }> {
-    for (const source of this.sources.values()) {
-      for (const e of source.flows.values()) {
-        const value = e.states[0].read(nowMs, this.tau);
-        if (value === undefined) continue;
-        const o = { agent: source.agent, dataSource: source.dataSource, flowKey: e.key, value };
-        if (this.flow.values.length > 0) yield { ...o, values: this.combinedValues([e], 'max', nowMs) };
-        else yield o;
-      }
+    for (const { agent, dataSource, entry, key, value } of this.current({}, nowMs)) {
+      const o = { agent, dataSource, flowKey: key, value };
+      if (this.flow.values.length > 0) yield { ...o, values: this.combinedValues([entry], 'max', nowMs) };
+      else yield o;
     }
+  }
+
+  /** The current value of one flow at one data source, if it has one. */
+  valueAt(agent: string, dataSource: string, key: string, nowMs: number): number | undefined {
+    const sid = this.registry.find(agent, dataSource);
+    const ps = sid === undefined ? undefined : this.perSource[sid];
+    if (ps === undefined) return undefined;
+    for (let e = ps.head; e >= 0; e = this.store.next[e]) {
+      if (this.store.text[e] === key) return this.value(e, nowMs);
+    }
+    return undefined;
   }
 
   /** Per data source: its largest flow, as the value of the flow metric (sFlow-RT metric()). */
@@ -452,17 +582,18 @@ export class FlowTable<S extends FlowSample> {
     topKeys = 5,
   ): { agent: string; dataSource: string; value: number; topKeys: { key: string; value: number }[] }[] {
     const out = [];
-    for (const source of this.sources.values()) {
+    const st = this.store;
+    for (const [sid, ps] of this.eachSource()) {
       const ranked: { key: string; value: number }[] = [];
-      for (const e of source.flows.values()) {
-        const v = e.states[0].read(nowMs, this.tau);
-        if (v !== undefined && v > 0) ranked.push({ key: e.key, value: v });
+      for (let e = ps.head; e >= 0; e = st.next[e]) {
+        const v = this.value(e, nowMs);
+        if (v !== undefined && v > 0) ranked.push({ key: st.text[e], value: v });
       }
       if (ranked.length === 0) continue;
       ranked.sort((a, b) => b.value - a.value);
       out.push({
-        agent: source.agent,
-        dataSource: source.dataSource,
+        agent: this.registry.agentOf(sid),
+        dataSource: this.registry.dataSourceOf(sid),
         value: ranked[0].value,
         topKeys: ranked.slice(0, topKeys),
       });

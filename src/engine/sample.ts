@@ -8,7 +8,7 @@
  * array index and a call, with no string handling.
  */
 import type { KeyValue } from '../decode/packet/keys.js';
-import type { KeyReader } from './expr.js';
+import { CODE_ABSENT, CODE_TEXT, type CodeReader, type KeyReader } from './expr.js';
 import type { FlowSample } from './flow-table.js';
 
 const ids = new Map<string, number>();
@@ -32,6 +32,8 @@ export abstract class SampleView implements FlowSample {
   agent = '';
   dataSource = '';
   samplingRate = 1;
+  /** The (agent, dataSource) pair in the engine's SourceRegistry; -1 when not resolved. */
+  sourceId = -1;
   bytes = 0;
   frames = 1;
   /** From a dropped-packet notification (sFlow discard sample) rather than a packet sample. */
@@ -40,6 +42,22 @@ export abstract class SampleView implements FlowSample {
   timeMs = 0;
 
   abstract key(id: number): KeyValue | undefined;
+
+  /** The key's code (CodeReader in expr.ts); views with faster paths override this. */
+  code(id: number): number {
+    const v = this.key(id);
+    return v === undefined || v === '' ? CODE_ABSENT : CODE_TEXT;
+  }
+}
+
+/** Keys whose values have codes: IPv4 addresses, hashed as numbers instead of text. */
+const CODED = new Set(['ipsource', 'ipdestination']);
+
+/** Code reader of a key name, for the names that have codes. */
+export function sampleCodeReader(name: string): CodeReader<SampleView> | undefined {
+  if (!CODED.has(name)) return undefined;
+  const id = keyId(name);
+  return (s) => s.code(id);
 }
 
 /** Reader of one key name, for any kind of sample view. */
@@ -49,12 +67,12 @@ export function sampleReader(name: string): KeyReader<SampleView> {
 }
 
 /** A getter table filled on demand for one kind of view. */
-export class GetterTable<V> {
-  private readonly getters: (((v: V) => KeyValue | undefined) | undefined)[] = [];
+export class GetterTable<V, R = KeyValue | undefined> {
+  private readonly getters: (((v: V) => R) | undefined)[] = [];
 
-  constructor(private readonly resolve: (name: string) => (v: V) => KeyValue | undefined) {}
+  constructor(private readonly resolve: (name: string) => (v: V) => R) {}
 
-  get(id: number): (v: V) => KeyValue | undefined {
+  get(id: number): (v: V) => R {
     let g = this.getters[id];
     if (g === undefined) {
       g = this.resolve(keyName(id));

@@ -14,7 +14,9 @@ import {
   type SflowDatagram,
   type SflowRecord,
 } from '../decode/sflow/types.js';
-import { absent, GetterTable, SampleView } from './sample.js';
+import { CODE_ABSENT, CODE_TEXT } from './expr.js';
+import { absent, GetterTable, keyId, SampleView } from './sample.js';
+import type { SourceRegistry } from './sources.js';
 
 /** Keys that come from the sample and its extension records (decode/sflow/keys.ts). */
 const SAMPLE_KEYS = new Set([
@@ -49,10 +51,6 @@ const SAMPLE_KEYS = new Set([
   'linuxdropreason',
 ]);
 
-export function sflowDataSource(sourceIdType: number, sourceIdIndex: number): string {
-  return sourceIdType === 0 ? String(sourceIdIndex) : `${sourceIdType}.${sourceIdIndex}`;
-}
-
 function resolve(name: string): (v: SflowSampleView) => KeyValue | undefined {
   switch (name) {
     case 'agent':
@@ -81,6 +79,31 @@ function resolve(name: string): (v: SflowSampleView) => KeyValue | undefined {
 
 const GETTERS = new GetterTable(resolve);
 
+/** IPv4 address at `at` bytes into the IPv4 header, as a code: -(address + 1). */
+function ipv4Code(v: SflowSampleView, at: number): number {
+  const p = v.packet();
+  if (p === undefined || p.ipOff < 0) return CODE_ABSENT;
+  const b = p.buf;
+  const o = p.ipOff + at;
+  return -(b[o] * 16777216 + (b[o + 1] << 16) + (b[o + 2] << 8) + b[o + 3] + 1);
+}
+
+function resolveCode(name: string): (v: SflowSampleView) => number {
+  switch (name) {
+    case 'ipsource':
+      return (v) => ipv4Code(v, 12);
+    case 'ipdestination':
+      return (v) => ipv4Code(v, 16);
+  }
+  const g = GETTERS.get(keyId(name));
+  return (v) => {
+    const x = g(v);
+    return x === undefined || x === '' ? CODE_ABSENT : CODE_TEXT;
+  };
+}
+
+const CODES = new GetterTable(resolveCode);
+
 export class SflowSampleView extends SampleView {
   datagram: SflowDatagram | undefined;
   sample: FlowSample | DiscardedPacketSample | undefined;
@@ -89,13 +112,18 @@ export class SflowSampleView extends SampleView {
   private readonly pkt = new Packet();
   private keysCache: Record<string, KeyValue> | undefined;
 
+  constructor(private readonly sources: SourceRegistry) {
+    super();
+  }
+
   /** Points the view at a sample; returns false for samples with nothing to analyse. */
   reset(d: SflowDatagram, s: FlowSample | DiscardedPacketSample, timeMs: number): boolean {
     this.datagram = d;
     this.sample = s;
     this.agent = d.agent;
     this.timeMs = timeMs;
-    this.dataSource = sflowDataSource(s.sourceIdType, s.sourceIdIndex);
+    this.sourceId = this.sources.sflow(d.agent, s.sourceIdType, s.sourceIdIndex, timeMs);
+    this.dataSource = this.sources.dataSourceOf(this.sourceId);
     this.dropped = s.type === 'discarded_packet';
     // Discard notifications are not sampled: each stands for itself.
     this.samplingRate = s.type === 'discarded_packet' ? 1 : s.samplingRate;
@@ -136,5 +164,9 @@ export class SflowSampleView extends SampleView {
 
   key(id: number): KeyValue | undefined {
     return GETTERS.get(id)(this);
+  }
+
+  override code(id: number): number {
+    return CODES.get(id)(this);
   }
 }

@@ -76,11 +76,14 @@ export interface DeriverStats {
   evictions: number;
 }
 
+type Baseline = (number | bigint | undefined)[];
+
 interface SourceState {
   seq: number;
   timeMs: number;
   uptimeMs: number | undefined;
-  counters: Map<string, number | bigint>;
+  /** Counter values of the last sample: per record format, by field position in the catalog. */
+  counters: Map<string, Baseline>;
 }
 
 const TWO_32 = 4294967296;
@@ -149,8 +152,8 @@ interface CompiledField {
   fm: FieldMetric;
   /** Wire type of the field ('u32', 'u64', ...). */
   type: string | undefined;
-  /** Key of the field's baseline: "format/field". */
-  key: string;
+  /** Position of the field's baseline in its record's Baseline. */
+  index: number;
   bits: 32 | 64;
 }
 
@@ -163,20 +166,19 @@ interface CompiledMapping {
 /** The catalog with field types and baseline keys resolved once. */
 const COMPILED: ReadonlyMap<string, CompiledMapping> = new Map(
   [...MAPPING_BY_FORMAT].map(([format, mapping]) => {
-    const fields = mapping.fields.map((fm): CompiledField => {
-      const key = `${format}/${fm.field}`;
-      const type = FIELD_TYPES.get(key);
-      return { fm, type, key, bits: type === 'u64' ? 64 : 32 };
+    const fields = mapping.fields.map((fm, index): CompiledField => {
+      const type = FIELD_TYPES.get(`${format}/${fm.field}`);
+      return { fm, type, index, bits: type === 'u64' ? 64 : 32 };
     });
     const hidden = new Set(mapping.fields.filter((f) => f.hidden === true).map((f) => f.metric));
     return [format, { mapping, fields, hidden }];
   }),
 );
 
-/** Per-sample working state. */
+/** Per-record working state. */
 interface Pass {
-  prev: Map<string, number | bigint> | undefined;
-  next: Map<string, number | bigint>;
+  prev: Baseline | undefined;
+  next: Baseline;
   /** Seconds since the previous sample, when rates can be computed. */
   seconds: number | undefined;
 }
@@ -234,7 +236,8 @@ export class CounterDeriver {
 
     const virtual = sample.records.some((r) => VIRTUAL_MARKERS.has(r.format));
     const values = new Map<string, MetricValue>();
-    const pass: Pass = { prev: prev?.counters, next: new Map(), seconds };
+    const baselines = new Map<string, Baseline>();
+    const pass: Pass = { prev: undefined, next: [], seconds };
     const local = this.local;
     for (const rec of sample.records) {
       const compiled = COMPILED.get(rec.format);
@@ -242,13 +245,16 @@ export class CounterDeriver {
         this.counters.skippedRecords++;
         continue;
       }
+      pass.prev = prev?.counters.get(rec.format);
+      pass.next = [];
+      baselines.set(rec.format, pass.next);
       local.clear();
       this.deriveRecord(compiled, rec as FieldRecord, pass);
       const prefix = virtual && compiled.mapping.virtualizable === true ? VIR_PREFIX : '';
       for (const [name, v] of local) if (!compiled.hidden.has(name)) values.set(prefix + name, v);
     }
 
-    this.remember(key, { seq, timeMs, uptimeMs: input.uptimeMs, counters: pass.next });
+    this.remember(key, { seq, timeMs, uptimeMs: input.uptimeMs, counters: baselines });
     return { agent, dataSource, timeMs, values };
   }
 
@@ -267,7 +273,8 @@ export class CounterDeriver {
     }
     this.counters.samples++;
     const values = new Map<string, MetricValue>();
-    const next = new Map<string, number | bigint>();
+    // Each counter's baseline under its own name.
+    const next = new Map<string, Baseline>();
     for (const m of sample.metrics) {
       if (m.name === '') continue;
       if (m.type === 0) {
@@ -277,8 +284,8 @@ export class CounterDeriver {
       if (m.type === 1 || m.type === 2) {
         const cur = m.value;
         if (typeof cur === 'string') continue;
-        next.set(m.name, cur);
-        const before = prev?.counters.get(m.name);
+        next.set(m.name, [cur]);
+        const before = prev?.counters.get(m.name)?.[0];
         if (seconds === undefined || before === undefined) continue;
         const d = rawDelta(before, cur, m.type === 1 ? 32 : 64);
         if (d < 0) {
@@ -382,8 +389,8 @@ export class CounterDeriver {
       }
       case 'counter': {
         if (typeof raw !== 'number' && typeof raw !== 'bigint') return undefined;
-        pass.next.set(cf.key, raw);
-        const before = pass.prev?.get(cf.key);
+        pass.next[cf.index] = raw;
+        const before = pass.prev?.[cf.index];
         if (pass.seconds === undefined || before === undefined) return undefined;
         const d = rawDelta(before, raw, cf.bits);
         if (d < 0) {
