@@ -21,7 +21,13 @@ import {
 } from '../decode/sflow/types.js';
 import { Topology } from '../engine/topology.js';
 import { capturesDir } from '../testing/captures.js';
-import { type FabricOptions, FabricSimulator, type FabricTruth, type JobSpec } from './fabric.js';
+import {
+  type FabricOptions,
+  FabricSimulator,
+  type FabricTruth,
+  fabricPeriodMs,
+  type JobSpec,
+} from './fabric.js';
 import { roceIcrc } from './packets.js';
 
 interface Observed {
@@ -565,6 +571,77 @@ function spearman(x: number[], y: number[]): number {
   }
   return num / Math.sqrt(dx * dy);
 }
+
+test('groundTruth(): seconds averaged, discard notifications exactly the samples sent, drops in and out, period', () => {
+  const r = congested();
+  const g = r.sim.groundTruth();
+  const secs = r.truth.seconds;
+  assert.equal(g.seconds, SECONDS);
+  assert.deepEqual([g.fromSecond, g.toSecond], [0, SECONDS]);
+  near(
+    'RDMA ops/s',
+    g.rdmaOps,
+    truthAverage(r.truth, (s) => s.rdmaOps),
+    1e-9,
+  );
+  const opBytes = secs.reduce((n, s) => n + s.rdmaOps * s.rdmaBytesPerOp, 0);
+  near('bytes per op', g.rdmaBytesPerOp, opBytes / secs.reduce((n, s) => n + s.rdmaOps, 0), 1e-9);
+  near(
+    'CE/s',
+    g.ecnCePps,
+    truthAverage(r.truth, (s) => s.ecnCePps),
+    1e-9,
+  );
+  near(
+    'CNP/s',
+    g.cnpPps,
+    truthAverage(r.truth, (s) => s.cnpPps),
+    1e-9,
+  );
+  const drops = Object.values(g.discards).reduce((a, b) => a + b, 0);
+  near('drops in + out = drops by reason', g.discardsIn + g.discardsOut, drops, 1e-9);
+  near('ACL drops are the drops on arrival', g.discardsIn, g.discards.acl, 1e-9);
+
+  // Every discard sample sent, by data source and reason, is in the truth; nothing else is.
+  const names: Record<number, string> = { 258: 'acl', 259: 'no_buffer_space', 260: 'red' };
+  const sent = new Map<string, number>();
+  for (const o of r.obs) {
+    for (const s of o.datagram.samples) {
+      if (s.type !== 'discarded_packet') continue;
+      const id = `${o.datagram.agent}:${s.sourceIdIndex} ${names[s.reason]}`;
+      sent.set(id, (sent.get(id) ?? 0) + 1);
+    }
+  }
+  const counted = new Map<string, number>();
+  for (const [source, reasons] of Object.entries(g.discardNotificationsByPort)) {
+    for (const [reason, rate] of Object.entries(reasons))
+      counted.set(`${source} ${reason}`, Math.round(rate * SECONDS));
+  }
+  assert.deepEqual(counted, sent);
+  for (const [reason, rate] of Object.entries(g.discardNotifications)) {
+    const ports = Object.values(g.discardNotificationsByPort).map((m) => m[reason] ?? 0);
+    near(
+      `${reason} notifications, all ports`,
+      rate,
+      ports.reduce((a, b) => a + b, 0),
+      1e-9,
+    );
+    assert.equal(g.discardNotificationsPortMax[reason], Math.max(...ports));
+  }
+  // The gateway drops 5 scans/s, under the limit: each is notified (the drops are a rate, the
+  // notifications a Poisson count of them).
+  const acl = g.discardNotifications.acl;
+  near('ACL notifications', acl, g.discards.acl, statTolerance(acl * SECONDS));
+
+  // Part of the run; the period of the fabric's load.
+  const tail = r.sim.groundTruth(2000, 5500);
+  assert.deepEqual([tail.fromSecond, tail.toSecond, tail.seconds], [2, 5, 3]);
+  near('RDMA ops/s, seconds 2-4', tail.rdmaOps, mean(secs.slice(2, 5).map((s) => s.rdmaOps)), 1e-9);
+  assert.equal(g.periodMs, 23_100, 'lcm of 700, 300 and 1100 ms');
+  assert.equal(r.truth.periodMs, g.periodMs);
+  assert.equal(fabricPeriodMs([{ periodMs: 500 }, { periodMs: 500 }]), 500);
+  assert.equal(fabricPeriodMs([]), 0);
+});
 
 test('interface counters: every port every 5 s; octet deltas match the sampled traffic; PFC on fabric ports', () => {
   const r = congested();

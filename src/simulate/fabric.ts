@@ -124,8 +124,21 @@ export interface FabricSecond {
   cnpPpsAllPorts: number;
   /** Mean AETH credit count of ACKs and read responses entering at the edge. */
   aethCreditsAvg: number;
+  /** Frames/s with an AETH (ACKs, read responses) entering at the edge: the weight of aethCreditsAvg. */
+  aethFps: number;
   /** Packets/s discarded, by sFlow drop reason name. */
   discards: Record<string, number>;
+  /** Packets/s discarded on arrival (ACL) and in egress queues: what ifInDiscards / ifOutDiscards count. */
+  discardsIn: number;
+  discardsOut: number;
+  /**
+   * Discard notifications (sFlow discarded_packet samples) sent per second, by reason: one per
+   * dropped packet up to `discardLimit` per second and data source, so below `discards` when a
+   * port drops faster. Each stands for one packet.
+   */
+  discardNotifications: Record<string, number>;
+  /** The same by data source ("agent:ifIndex"), then reason. */
+  discardNotificationsByPort: Record<string, Record<string, number>>;
   /** Frames/s received with errors. */
   errors: number;
   /** PFC pause frames/s sent by switch ports. */
@@ -158,6 +171,28 @@ export interface FabricTruth {
   pairs: Map<string, number>;
   /** Simulated time reached, ms. */
   nowMs: number;
+  /** The period of the fabric's RoCEv2 load (fabricPeriodMs of the jobs), ms; 0 without jobs. */
+  periodMs: number;
+}
+
+/**
+ * Fabric-wide ground truth over a stretch of simulated time: the complete seconds of
+ * [fromSecond, toSecond) averaged (rates per second; bytes per operation weighted by operations,
+ * credits by AETH frames), from the simulator's own bookkeeping rather than from its sFlow.
+ */
+export interface FabricGroundTruth extends Omit<FabricSecond, 'second'> {
+  fromSecond: number;
+  toSecond: number;
+  /** Seconds averaged. */
+  seconds: number;
+  /**
+   * By reason, the notification rate of the data source that sent the most of that reason:
+   * ai-metrics `drops`, whose flow has sFlow-RT's default aggregation over data sources, the
+   * maximum (the fabric's total when one port drops for that reason).
+   */
+  discardNotificationsPortMax: Record<string, number>;
+  /** The period of the fabric's RoCEv2 load, ms (see FabricTruth). */
+  periodMs: number;
 }
 
 /** A port as the collector sees it. */
@@ -201,7 +236,14 @@ const RETH_BYTES = 16;
 const AETH_BYTES = 4;
 const CNP_BYTES = 16;
 
-/** The default workload for a fabric of `totalHosts` GPU hosts: jobs that fit are kept. */
+/**
+ * The default workload for a fabric of `totalHosts` GPU hosts: jobs that fit are kept. The
+ * packed jobs keep their rings in the rack; `vision` is the job the scheduler spread over the
+ * racks, so every hop of its ring crosses the spines, and where ECMP puts two of its flows (or
+ * one and a packed job's rack-crossing hop) on one fabric link that queue marks CE: the marked
+ * packets reach the receiving leaf, whose ingress samples show them, and the receivers answer
+ * with CNPs. Its ranks send at half the port speed, so host ports do not mark.
+ */
 export function defaultJobs(totalHosts: number): JobSpec[] {
   const size = (share: number) => Math.max(2, Math.floor(totalHosts * share));
   const jobs: JobSpec[] = [
@@ -219,7 +261,7 @@ export function defaultJobs(totalHosts: number): JobSpec[] {
     {
       name: 'llm-finetune',
       collective: 'allgather',
-      hosts: size(1 / 4),
+      hosts: size(1 / 8),
       periodMs: 500,
       duty: 0.3,
       messageBytes: 256 << 10,
@@ -230,11 +272,11 @@ export function defaultJobs(totalHosts: number): JobSpec[] {
     {
       name: 'vision',
       collective: 'reducescatter',
-      hosts: size(1 / 8),
+      hosts: size(1 / 4),
       periodMs: 1200,
       duty: 0.5,
       messageBytes: 512 << 10,
-      load: 0.9,
+      load: 0.5,
       channels: 1,
       placement: 'spread',
     },
@@ -476,6 +518,11 @@ interface SecondAcc {
   credits: number;
   aeth: number;
   discards: Map<number, number>;
+  discardsIn: number;
+  discardsOut: number;
+  notifications: Map<number, number>;
+  /** Notifications by data source ("agent:ifIndex") and reason. */
+  notificationsByPort: Map<string, Map<number, number>>;
   errors: number;
   pfc: number;
 }
@@ -494,6 +541,10 @@ function emptySecond(): SecondAcc {
     credits: 0,
     aeth: 0,
     discards: new Map(),
+    discardsIn: 0,
+    discardsOut: 0,
+    notifications: new Map(),
+    notificationsByPort: new Map(),
     errors: 0,
     pfc: 0,
   };
@@ -1258,9 +1309,32 @@ export class FabricSimulator {
     return out;
   }
 
+  /**
+   * Fabric-wide ground truth for the complete seconds between `fromMs` and `toMs` (default: every
+   * second kept): true RDMA operations/s and bytes per operation, CNPs/s, CE-marked packets/s,
+   * drops/s by reason, and the rest of FabricSecond, averaged; plus the fabric's period.
+   */
+  groundTruth(fromMs = 0, toMs = this.nowMs): FabricGroundTruth {
+    const secs = this.history.filter((s) => s.second * 1000 >= fromMs && (s.second + 1) * 1000 <= toMs);
+    const avg = averageSeconds(secs);
+    const portMax: Record<string, number> = {};
+    for (const reasons of Object.values(avg.discardNotificationsByPort))
+      for (const [reason, rate] of Object.entries(reasons))
+        portMax[reason] = Math.max(portMax[reason] ?? 0, rate);
+    return {
+      ...avg,
+      discardNotificationsPortMax: portMax,
+      fromSecond: secs[0]?.second ?? 0,
+      toSecond: (secs.at(-1)?.second ?? -1) + 1,
+      seconds: secs.length,
+      periodMs: fabricPeriodMs(this.jobs.map((j) => j.spec)),
+    };
+  }
+
   /** The ground truth so far. */
   truth(): FabricTruth {
     return {
+      periodMs: fabricPeriodMs(this.jobs.map((j) => j.spec)),
       seconds: [...this.history],
       jobs: this.jobs.map((j) => ({
         name: j.spec.name,
@@ -1534,6 +1608,8 @@ export class FabricSimulator {
       p.outPkts += p.rOutPkts * dt;
       p.inDiscards += p.rInDiscards * dt;
       p.outDiscards += p.rOutDiscards * dt;
+      acc.discardsIn += p.rInDiscards * dt;
+      acc.discardsOut += p.rOutDiscards * dt;
       p.inErrors += p.rInErrors * dt;
       p.pfcRequests += p.rPfcRequests * dt;
       p.pfcIndications += p.rPfcIndications * dt;
@@ -1588,6 +1664,11 @@ export class FabricSimulator {
     }
     const dropped = p.dropTotal + (p.dropRate * (t - t0)) / 1000;
     p.dropNotified++;
+    this.acc.notifications.set(src.reason, (this.acc.notifications.get(src.reason) ?? 0) + 1);
+    const source = `${p.sw.agent.address}:${p.ifIndex}`;
+    const byPort = this.acc.notificationsByPort.get(source) ?? new Map<number, number>();
+    byPort.set(src.reason, (byPort.get(src.reason) ?? 0) + 1);
+    this.acc.notificationsByPort.set(source, byPort);
     p.sw.events.push({
       kind: 'drop',
       t,
@@ -1628,8 +1709,8 @@ export class FabricSimulator {
 
   private closeSecond(next: number): void {
     const a = this.acc;
-    const discards: Record<string, number> = {};
-    for (const [reason, n] of a.discards) discards[DROP_NAMES[reason] ?? String(reason)] = n;
+    const byName = (m: Map<number, number>) =>
+      Object.fromEntries([...m].map(([reason, n]) => [DROP_NAMES[reason] ?? String(reason), n]));
     this.history.push({
       second: this.accSecond,
       edgeBps: a.edgeBytes * 8,
@@ -1642,7 +1723,14 @@ export class FabricSimulator {
       cnpPps: a.cnp,
       cnpPpsAllPorts: a.cnpAll,
       aethCreditsAvg: a.aeth > 0 ? a.credits / a.aeth : 0,
-      discards,
+      aethFps: a.aeth,
+      discards: byName(a.discards),
+      discardsIn: a.discardsIn,
+      discardsOut: a.discardsOut,
+      discardNotifications: byName(a.notifications),
+      discardNotificationsByPort: Object.fromEntries(
+        [...a.notificationsByPort].map(([source, m]) => [source, byName(m)]),
+      ),
       errors: a.errors,
       pfcPausesPerSec: a.pfc,
     });
@@ -1810,26 +1898,77 @@ export class FabricSimulator {
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * The period of the fabric-wide RoCEv2 load, ms: the least common multiple of the jobs' periods
+ * (rounded to whole ms), which is the job period when every job has the same one. 0 without jobs.
+ */
+export function fabricPeriodMs(jobs: readonly Pick<JobSpec, 'periodMs'>[]): number {
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  let lcm = 0;
+  for (const j of jobs) {
+    const p = Math.max(1, Math.round(j.periodMs));
+    lcm = lcm === 0 ? p : (lcm / gcd(lcm, p)) * p;
+  }
+  return lcm;
+}
+
+/** The per-second truth averaged (see FabricGroundTruth); zeros for no seconds. */
+export function averageSeconds(secs: readonly FabricSecond[]): Omit<FabricSecond, 'second'> {
+  const n = Math.max(1, secs.length);
+  const sum = (f: (s: FabricSecond) => number) => secs.reduce((a, s) => a + f(s), 0);
+  const avg = (f: (s: FabricSecond) => number) => sum(f) / n;
+  const avgRecord = (f: (s: FabricSecond) => Record<string, number>) => {
+    const out: Record<string, number> = {};
+    for (const s of secs) for (const [k, v] of Object.entries(f(s))) out[k] = (out[k] ?? 0) + v / n;
+    return out;
+  };
+  const ops = sum((s) => s.rdmaOps);
+  const aeth = sum((s) => s.aethFps);
+  const byPort: Record<string, Record<string, number>> = {};
+  for (const source of new Set(secs.flatMap((s) => Object.keys(s.discardNotificationsByPort))))
+    byPort[source] = avgRecord((s) => s.discardNotificationsByPort[source] ?? {});
+  return {
+    edgeBps: avg((s) => s.edgeBps),
+    roceFps: avg((s) => s.roceFps),
+    rdmaOps: ops / n,
+    rdmaBytesPerOp: ops > 0 ? sum((s) => s.rdmaOps * s.rdmaBytesPerOp) / ops : 0,
+    operations: avgRecord((s) => s.operations),
+    ecnCePps: avg((s) => s.ecnCePps),
+    ecnCeDeliveredPps: avg((s) => s.ecnCeDeliveredPps),
+    cnpPps: avg((s) => s.cnpPps),
+    cnpPpsAllPorts: avg((s) => s.cnpPpsAllPorts),
+    aethCreditsAvg: aeth > 0 ? sum((s) => s.aethFps * s.aethCreditsAvg) / aeth : 0,
+    aethFps: aeth / n,
+    discards: avgRecord((s) => s.discards),
+    discardsIn: avg((s) => s.discardsIn),
+    discardsOut: avg((s) => s.discardsOut),
+    discardNotifications: avgRecord((s) => s.discardNotifications),
+    discardNotificationsByPort: byPort,
+    errors: avg((s) => s.errors),
+    pfcPausesPerSec: avg((s) => s.pfcPausesPerSec),
+  };
+}
+
 /** Averages of the per-second truth, for the CLI summary. */
 export function summarizeFabricTruth(truth: FabricTruth): string {
   const secs = truth.seconds;
   if (secs.length === 0) return 'no complete second simulated yet';
-  const avg = (f: (s: FabricSecond) => number) => secs.reduce((n, s) => n + f(s), 0) / secs.length;
-  const discards = new Map<string, number>();
-  for (const s of secs)
-    for (const [r, n] of Object.entries(s.discards)) discards.set(r, (discards.get(r) ?? 0) + n);
-  const ops = avg((s) => s.rdmaOps);
-  const bytesPerOp =
-    secs.reduce((n, s) => n + s.rdmaOps * s.rdmaBytesPerOp, 0) / Math.max(1, ops * secs.length);
+  const a = averageSeconds(secs);
+  const perSecond = (m: Record<string, number>) =>
+    Object.entries(m)
+      .map(([r, n]) => `${r} ${n.toFixed(1)}/s`)
+      .join(', ') || 'none';
   const lines = [
     `ground truth over ${secs.length} s (averages per second):`,
-    `  edge traffic         ${(avg((s) => s.edgeBps) / 1e12).toFixed(3)} Tbit/s (${(avg((s) => s.roceFps) / 1e6).toFixed(2)} M RoCEv2 frames/s)`,
-    `  RDMA operations      ${(ops / 1e3).toFixed(1)} k/s, ${(bytesPerOp / 1024).toFixed(0)} KiB per operation`,
-    `  ECN CE               ${avg((s) => s.ecnCePps).toFixed(0)} frames/s at switch ports, ${avg((s) => s.ecnCeDeliveredPps).toFixed(0)} delivered`,
-    `  CNP                  ${avg((s) => s.cnpPps).toFixed(0)} /s sent (${avg((s) => s.cnpPpsAllPorts).toFixed(0)} at switch ports)`,
-    `  AETH credits         ${avg((s) => s.aethCreditsAvg).toFixed(1)} average`,
-    `  discards             ${[...discards].map(([r, n]) => `${r} ${(n / secs.length).toFixed(1)}/s`).join(', ') || 'none'}`,
-    `  errors               ${avg((s) => s.errors).toFixed(2)} frames/s; PFC pauses ${avg((s) => s.pfcPausesPerSec).toFixed(0)}/s`,
+    `  edge traffic         ${(a.edgeBps / 1e12).toFixed(3)} Tbit/s (${(a.roceFps / 1e6).toFixed(2)} M RoCEv2 frames/s)`,
+    `  RDMA operations      ${(a.rdmaOps / 1e3).toFixed(1)} k/s, ${(a.rdmaBytesPerOp / 1024).toFixed(0)} KiB per operation`,
+    `  ECN CE               ${a.ecnCePps.toFixed(0)} frames/s at switch ports, ${a.ecnCeDeliveredPps.toFixed(0)} delivered`,
+    `  CNP                  ${a.cnpPps.toFixed(0)} /s sent (${a.cnpPpsAllPorts.toFixed(0)} at switch ports)`,
+    `  AETH credits         ${a.aethCreditsAvg.toFixed(1)} average`,
+    `  discards             ${perSecond(a.discards)}`,
+    `  discard samples      ${perSecond(a.discardNotifications)}`,
+    `  errors               ${a.errors.toFixed(2)} frames/s; PFC pauses ${a.pfcPausesPerSec.toFixed(0)}/s`,
+    `  period               ${(truth.periodMs / 1000).toFixed(3)} s (the fabric's RoCEv2 load)`,
     '  jobs:',
     ...truth.jobs.map(
       (j) =>

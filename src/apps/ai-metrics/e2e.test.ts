@@ -8,13 +8,11 @@
  */
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Collector, startCollector } from '../../collector.js';
-import { loadConfig } from '../../common/config.js';
 import type { FrameSpec } from '../../simulate/packets.js';
+import { APP, near, type Points, startTestCollector, type TestCollector } from './collector.test-helper.js';
 import { AI_FLOW_NAMES } from './flows.js';
 import { TOPOLOGY } from './simulation.test-helper.js';
 import {
@@ -25,47 +23,17 @@ import {
   roceFrame,
 } from './traffic.test-helper.js';
 
-const stateDir = mkdtempSync(path.join(os.tmpdir(), 'flowlens-ai-'));
-let collector: Collector;
+let tc: TestCollector;
 let base = '';
-const APP = '/app/ai-metrics/scripts/metrics.js';
-
-async function start(): Promise<Collector> {
-  const config = loadConfig({
-    flags: {
-      'sflow.port': '0',
-      'ipfix.port': '-1',
-      'netflow.port': '-1',
-      'http.port': '0',
-      'http.host': '127.0.0.1',
-      'udp.host': '127.0.0.1',
-      'state.dir': stateDir,
-    },
-  });
-  // t = 1 s instead of 2 s: values settle within 1% in 5 s of traffic.
-  return startCollector(config, { version: '0.0.0-test', aiMetrics: { 'ai.flow.t': 1 } });
-}
 
 before(async () => {
-  collector = await start();
-  base = `http://127.0.0.1:${collector.ports.http}`;
+  // t = 1 s instead of 2 s: values settle within 1% in 5 s of traffic.
+  tc = await startTestCollector({ 'ai.flow.t': 1 });
+  base = tc.base;
 });
-after(async () => {
-  await collector.stop();
-  rmSync(stateDir, { recursive: true, force: true });
-});
+after(() => tc.stop());
 
-async function getJson<T>(p: string): Promise<T> {
-  const r = await fetch(`${base}${p}`);
-  assert.equal(r.status, 200, `${p}: ${r.status} ${await r.clone().text()}`);
-  return (await r.json()) as T;
-}
-
-const near = (what: string, got: number, want: number, tolerance = 0.1) =>
-  assert.ok(
-    want === 0 ? got === 0 : Math.abs(got - want) / want < tolerance,
-    `${what}: got ${got}, want ${want}`,
-  );
+const getJson = <T>(p: string): Promise<T> => tc.getJson<T>(p);
 
 // --- the traffic --------------------------------------------------------------------
 const LEAF1 = '10.0.0.1';
@@ -149,7 +117,7 @@ function quartiles(values: number[]) {
 async function sendTraffic(ms: number): Promise<void> {
   const traffic = new RoceFabricTraffic(ports, drops, counters, 1, true);
   const socket = dgram.createSocket('udp4');
-  const port = collector.ports.sflow as number;
+  const port = tc.collector.ports.sflow as number;
   const startMs = Date.now();
   let last = 0;
   while (last < ms) {
@@ -163,19 +131,8 @@ async function sendTraffic(ms: number): Promise<void> {
   socket.close();
 }
 
-type Points = Record<string, number> & { operations: Record<string, number>; drops: Record<string, number> };
-
 test('RoCEv2 fabric metrics from live sFlow: every point within 10%, Prometheus and REST formats', async () => {
-  assert.equal(
-    (
-      await fetch(`${base}/topology/json`, {
-        method: 'PUT',
-        body: JSON.stringify(TOPOLOGY),
-        headers: { 'content-type': 'application/json' },
-      })
-    ).status,
-    204,
-  );
+  await tc.putTopology(TOPOLOGY);
   const flows = await getJson<Record<string, { aggMode?: string; t: number }>>('/flow/json');
   for (const name of AI_FLOW_NAMES) assert.ok(name in flows, `flow ${name} defined`);
   assert.equal(flows.ai_frames_fast.t, 0.1);
@@ -296,7 +253,7 @@ test("the app's flows are not persisted with the user's", async () => {
   });
   assert.equal(res.status, 204);
   await new Promise((r) => setTimeout(r, 400));
-  const state = JSON.parse(readFileSync(path.join(stateDir, 'state.json'), 'utf8')) as {
+  const state = JSON.parse(readFileSync(path.join(tc.stateDir, 'state.json'), 'utf8')) as {
     flows: Record<string, unknown>;
   };
   assert.deepEqual(Object.keys(state.flows), ['mine']);
