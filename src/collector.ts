@@ -159,16 +159,41 @@ export async function startCollector(config: Config, given: CollectorOptions): P
   // --- health metrics ------------------------------------------------------------------
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'flowlens_process_' });
-  const gauge = (name: string, help: string, labelNames: string[], collect: (g: client.Gauge) => void) =>
-    new client.Gauge({
+  // Values are read from the pipeline's own counters at scrape time. Names ending in
+  // _total are exposed as Prometheus counters (so rate() and promtool treat them right),
+  // the rest as gauges; both are filled through the same `set`.
+  interface Setter {
+    set(value: number): void;
+    set(labels: client.LabelValues<string>, value: number): void;
+  }
+  const gauge = (name: string, help: string, labelNames: string[], collect: (g: Setter) => void) => {
+    if (!name.endsWith('_total')) {
+      return new client.Gauge({
+        name,
+        help,
+        labelNames,
+        registers: [registry],
+        collect() {
+          collect(this);
+        },
+      });
+    }
+    return new client.Counter({
       name,
       help,
       labelNames,
       registers: [registry],
       collect() {
-        collect(this);
+        this.reset();
+        const c = this;
+        const set = (a: number | client.LabelValues<string>, b?: number) => {
+          if (typeof a === 'number') c.inc(a);
+          else c.inc(a, b ?? 0);
+        };
+        collect({ set } as Setter);
       },
     });
+  };
   gauge(
     'flowlens_datagrams_received_total',
     'Datagrams received, by detected protocol',

@@ -196,6 +196,9 @@ test('bad requests get 4xx with the reason; the service keeps running', async ()
   const metrics = await (await fetch(`${base}/metrics`)).text();
   assert.match(metrics, /^flowlens_datagrams_received_total\{protocol="sflow5"\} \d+/m);
   assert.match(metrics, /^flowlens_process_nodejs_eventloop_lag_seconds /m);
+  // Running totals are Prometheus counters, levels are gauges.
+  assert.match(metrics, /^# TYPE flowlens_datagrams_received_total counter$/m);
+  assert.match(metrics, /^# TYPE flowlens_agents gauge$/m);
 });
 
 test('groups, maps and topology drive key functions', async () => {

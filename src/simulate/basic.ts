@@ -211,6 +211,9 @@ export class BasicStream {
     const inputIf = r.int(1, 48);
     const outputIf = r.int(1, 48);
     agent.flowSequence++;
+    // Interface counters follow the sampled traffic (each sample stands for samplingRate frames),
+    // so utilisation stays consistent with the flows at any sending rate.
+    agent.ifOctetsIn[inputIf - 1] += (frameLength + 4) * this.options.samplingRate;
     this.truth.flowSamples++;
     const t = this.truth.flows.get(flow.key) ?? { key: flow.key, samples: 0, sampledBytes: 0 };
     t.samples++;
@@ -243,7 +246,6 @@ export class BasicStream {
   private counterSample(agent: AgentState): SampleInput {
     const port = this.rnd.int(1, 48);
     agent.counterSequence++;
-    agent.ifOctetsIn[port - 1] += this.rnd.int(1e6, 1e9);
     this.truth.counterSamples++;
     const octets = agent.ifOctetsIn[port - 1];
     return {
