@@ -55,41 +55,24 @@ struct {
 	__type(value, struct fix_stats);
 } fix_stats SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 64);
-	__type(key, __u16);
-	__type(value, __u8);
-} fix_ports SEC(".maps");
-
-struct scratch {
-	__u8 buf[FL_CHUNK];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct scratch);
-} fix_scratch SEC(".maps");
+struct fl_port_set fix_ports SEC(".maps");
+struct fl_scratch_map fix_scratch SEC(".maps");
 
 SEC("tc")
 int flowlens_csum_fix(struct __sk_buff *skb)
 {
 	struct fl_udp u = {};
 	struct fix_stats *st;
-	struct scratch *sc;
+	__u8 *buf;
 	__u32 zero = 0;
 	__u16 sum, pseudo;
 
-	int r = fl_parse(skb, &u, 0);
+	int r = fl_parse_to_port(skb, &u, 0, &fix_ports);
 	if (r == FL_NOT_UDP || u.family != 6)
 		return TC_ACT_UNSPEC;
-	if (!bpf_map_lookup_elem(&fix_ports, &u.dport))
-		return TC_ACT_UNSPEC;
 	st = bpf_map_lookup_elem(&fix_stats, &zero);
-	sc = bpf_map_lookup_elem(&fix_scratch, &zero);
-	if (!st || !sc)
+	buf = fl_scratch_buf(&fix_scratch);
+	if (!st || !buf)
 		return TC_ACT_UNSPEC;
 
 	st->seen++;
@@ -123,7 +106,7 @@ int flowlens_csum_fix(struct __sk_buff *skb)
 		st->skipped_too_long++;
 		return TC_ACT_UNSPEC;
 	}
-	if (fl_udp_checksum(skb, &u, sc->buf, &sum, &pseudo)) {
+	if (fl_udp_checksum(skb, &u, buf, &sum, &pseudo)) {
 		st->errors++;
 		return TC_ACT_UNSPEC;
 	}

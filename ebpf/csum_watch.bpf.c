@@ -50,12 +50,7 @@ struct {
 	__type(value, struct watch_value);
 } watch_exporters SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 64);
-	__type(key, __u16);
-	__type(value, __u8);
-} watch_ports SEC(".maps");
+struct fl_port_set watch_ports SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -64,16 +59,7 @@ struct {
 	__type(value, struct watch_stats);
 } watch_stats SEC(".maps");
 
-struct scratch {
-	__u8 buf[FL_CHUNK];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct scratch);
-} watch_scratch SEC(".maps");
+struct fl_scratch_map watch_scratch SEC(".maps");
 
 SEC("tc")
 int flowlens_csum_watch(struct __sk_buff *skb)
@@ -83,24 +69,22 @@ int flowlens_csum_watch(struct __sk_buff *skb)
 	struct watch_value one = { .packets = 1 };
 	struct watch_value *v;
 	struct watch_stats *st;
-	struct scratch *sc;
+	__u8 *buf;
 	__u32 zero = 0;
 	__u16 sum, pseudo;
 
-	int r = fl_parse(skb, &u, 1);
+	int r = fl_parse_to_port(skb, &u, 1, &watch_ports);
 	if (r == FL_NOT_UDP)
 		return TC_ACT_UNSPEC;
-	if (!bpf_map_lookup_elem(&watch_ports, &u.dport))
-		return TC_ACT_UNSPEC;
 	st = bpf_map_lookup_elem(&watch_stats, &zero);
-	sc = bpf_map_lookup_elem(&watch_scratch, &zero);
-	if (!st || !sc)
+	buf = fl_scratch_buf(&watch_scratch);
+	if (!st || !buf)
 		return TC_ACT_UNSPEC;
 	st->seen++;
 
 	key.verdict = WATCH_UNCHECKED;
 	if (r == FL_OK && skb->gso_segs <= 1 && u.ulen <= FL_MAX_UDP_LEN &&
-	    fl_udp_checksum(skb, &u, sc->buf, &sum, &pseudo) == 0) {
+	    fl_udp_checksum(skb, &u, buf, &sum, &pseudo) == 0) {
 		/* IPv4 may send 0 for "no checksum"; IPv6 may not. */
 		if (sum == u.check || (u.family == 4 && u.check == 0))
 			key.verdict = WATCH_VALID;

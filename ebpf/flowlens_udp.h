@@ -2,7 +2,8 @@
 /*
  * Shared by the flowlens tc programs (csum_fix.bpf.c, csum_watch.bpf.c):
  * finding the UDP header behind Ethernet, VLAN tags and IPv6 extension
- * headers, and computing a UDP checksum over the whole datagram.
+ * headers, keeping datagrams to the ports in a port-set map, and computing a
+ * UDP checksum over the whole datagram in a per-CPU scratch buffer.
  *
  * Everything goes through bpf_skb_load_bytes(), so non-linear skbs work
  * without bpf_skb_pull_data() and every offset is checked by the kernel at run
@@ -241,6 +242,48 @@ static __always_inline int fl_parse(struct __sk_buff *skb, struct fl_udp *u, int
 	if (want_v4 && proto == bpf_htons(FL_ETH_P_IP))
 		return fl_parse_ipv4(skb, u, off);
 	return FL_NOT_UDP;
+}
+
+/* A set of UDP ports, each program's own map of this type (key: port in
+ * network byte order, value unused), filled from user space so ports change
+ * without reloading. */
+struct fl_port_set {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u16);
+	__type(value, __u8);
+};
+
+/* The per-CPU scratch buffer fl_udp_checksum() copies the datagram into. */
+struct fl_scratch {
+	__u8 buf[FL_CHUNK];
+};
+
+struct fl_scratch_map {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fl_scratch);
+};
+
+/* Finds the UDP header as fl_parse() does and keeps only datagrams to a port
+ * in ports (a struct fl_port_set map): FL_NOT_UDP for everything else. */
+static __always_inline int fl_parse_to_port(struct __sk_buff *skb, struct fl_udp *u, int want_v4, void *ports)
+{
+	int r = fl_parse(skb, u, want_v4);
+
+	if (r == FL_NOT_UDP || !bpf_map_lookup_elem(ports, &u->dport))
+		return FL_NOT_UDP;
+	return r;
+}
+
+/* This CPU's scratch buffer from a struct fl_scratch_map map, or NULL. */
+static __always_inline __u8 *fl_scratch_buf(void *scratch)
+{
+	__u32 zero = 0;
+	struct fl_scratch *sc = bpf_map_lookup_elem(scratch, &zero);
+
+	return sc ? sc->buf : NULL;
 }
 
 static __always_inline __u16 fl_fold(__s64 s)

@@ -89,15 +89,23 @@ void ThrowSystemError(napi_env env, const char* syscall, int err) {
   if (error != nullptr) napi_throw(env, error);
 }
 
-bool GetUint32Property(napi_env env, napi_value object, const char* name, uint32_t fallback, uint32_t* out) {
+// Reads the option object[name]: *type is napi_undefined when it is absent or
+// undefined, else *value and *type are set. False when N-API failed.
+bool GetOptionProperty(napi_env env, napi_value object, const char* name, napi_value* value, napi_valuetype* type) {
+  *type = napi_undefined;
   bool has = false;
   if (napi_has_named_property(env, object, name, &has) != napi_ok) return false;
-  *out = fallback;
   if (!has) return true;
+  if (napi_get_named_property(env, object, name, value) != napi_ok) return false;
+  napi_typeof(env, *value, type);
+  return true;
+}
+
+bool GetUint32Property(napi_env env, napi_value object, const char* name, uint32_t fallback, uint32_t* out) {
+  *out = fallback;
   napi_value v;
-  if (napi_get_named_property(env, object, name, &v) != napi_ok) return false;
   napi_valuetype t;
-  napi_typeof(env, v, &t);
+  if (!GetOptionProperty(env, object, name, &v, &t)) return false;
   if (t == napi_undefined) return true;
   if (t != napi_number) {
     char message[128];
@@ -119,13 +127,9 @@ bool GetUint32Property(napi_env env, napi_value object, const char* name, uint32
 
 bool GetBoolProperty(napi_env env, napi_value object, const char* name, bool* out) {
   *out = false;
-  bool has = false;
-  if (napi_has_named_property(env, object, name, &has) != napi_ok) return false;
-  if (!has) return true;
   napi_value v;
-  if (napi_get_named_property(env, object, name, &v) != napi_ok) return false;
   napi_valuetype t;
-  napi_typeof(env, v, &t);
+  if (!GetOptionProperty(env, object, name, &v, &t)) return false;
   if (t == napi_boolean) napi_get_value_bool(env, v, out);
   return true;
 }
