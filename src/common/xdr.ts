@@ -7,6 +7,7 @@
  * exceptions and branches that would otherwise dominate decode time.
  */
 import { formatIPv4, formatIPv6, formatMac } from './addr.js';
+import { ByteWriter } from './byte-writer.js';
 
 /** An unsigned 64-bit value: a number when exact, a bigint above 2^53-1. */
 export type U64 = number | bigint;
@@ -167,32 +168,7 @@ export class XdrReader {
 }
 
 /** Growable XDR writer. Used by the encoder (tests, simulator, host agent), not the receive path. */
-export class XdrWriter {
-  private buf: Buffer;
-  private pos = 0;
-
-  constructor(initialSize = 1500) {
-    this.buf = Buffer.alloc(initialSize);
-  }
-
-  get length(): number {
-    return this.pos;
-  }
-
-  private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    const next = Buffer.alloc(Math.max(this.buf.length * 2, this.pos + n));
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-  }
-
-  u32(v: number): this {
-    this.ensure(4);
-    this.buf.writeUInt32BE(v >>> 0, this.pos);
-    this.pos += 4;
-    return this;
-  }
-
+export class XdrWriter extends ByteWriter {
   i32(v: number): this {
     this.ensure(4);
     this.buf.writeInt32BE(v | 0, this.pos);
@@ -260,15 +236,6 @@ export class XdrWriter {
     const at = this.pos;
     this.u32(0);
     return at;
-  }
-
-  patchU32(at: number, v: number): void {
-    this.buf.writeUInt32BE(v >>> 0, at);
-  }
-
-  /** The bytes written so far (a copy, so the writer may be reused). */
-  finish(): Buffer {
-    return Buffer.from(this.buf.subarray(0, this.pos));
   }
 }
 
