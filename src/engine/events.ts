@@ -1,18 +1,8 @@
 /** Threshold events, kept in an IdLog for /events/json (long poll) and /events/sse. */
 import { IdLog } from './log.js';
+import type { ThresholdEvent } from './threshold-event.js';
 
-export interface ThresholdEvent {
-  eventID: number;
-  thresholdID: string;
-  metric: string;
-  agent: string;
-  dataSource: string;
-  flowKey?: string;
-  value: number;
-  threshold: number;
-  timestamp: number;
-  values?: (number | null)[];
-}
+export type { ThresholdEvent };
 
 export interface EventQuery {
   /** Only events with a larger id. */

@@ -24,6 +24,7 @@ import {
   position,
   position4,
 } from './scale.js';
+import type { AxisText, HostFamily, MatrixCell, MatrixMode, MatrixResponse, MatrixValue } from './wire.js';
 
 export const MATRIX_FLOW_PREFIX = 'matrix_';
 /** Flows the matrix defined are deleted after this long without a query. */
@@ -31,59 +32,10 @@ export const MATRIX_IDLE_MS = 5 * 60 * 1000;
 /** Learned host locations are rebuilt at most this often. */
 const LOCATE_REFRESH_MS = 5000;
 
-export type MatrixMode = 'range' | 'topology';
-export type HostFamily = AddressFamily | 'mac';
-export type MatrixValue = 'bytes' | 'frames';
+export type { AxisText, HostFamily, MatrixCell, MatrixMode, MatrixResponse, MatrixValue };
 
 export class MatrixError extends Error {
   override name = 'MatrixError';
-}
-
-export interface MatrixCell {
-  /** Source position, 0 (left) to 1 (right). */
-  x: number;
-  /** Destination position, 0 (bottom) to 1 (top). */
-  y: number;
-  /** Bytes or frames per second. */
-  value: number;
-  src: string;
-  dst: string;
-  /** Topology mode: "node:ifIndex" of the source and destination. */
-  srcAt?: string;
-  dstAt?: string;
-}
-
-export interface AxisText {
-  start: string;
-  end: string;
-  inset: number;
-}
-
-export interface MatrixResponse {
-  mode: MatrixMode;
-  family: HostFamily;
-  layer: string;
-  value: MatrixValue;
-  /** The engine flow behind the matrix (its keys, e.g. to drill into it). */
-  flow: string;
-  keys: string;
-  /** Range mode: the source (x) and destination (y) axes. */
-  x?: AxisText;
-  y?: AxisText;
-  /** Topology mode: the nodes along both axes, with their share [start, end). */
-  nodes?: { name: string; start: number; end: number; ports: string[] }[];
-  cells: MatrixCell[];
-  /** The largest value: the top of the log colour scale. */
-  max: number;
-  /** log10(max), so intensity = log10(value) / logMax. */
-  logMax: number;
-  /** Flows read from the engine, flows with no place on the axes, and (topology) flows with an unlocated end. */
-  flows: number;
-  outside: number;
-  unlocated: number;
-  /** Topology mode: hosts with a known location. */
-  located?: number;
-  time: number;
 }
 
 /** Query parameters, as the HTTP handler passes them (undefined or '' when absent). */

@@ -3,22 +3,12 @@
  * last hundred first, from /events/json), and the thresholds that raise
  * them, with a form to add one.
  */
+
+import type { ThresholdEvent } from '../../../src/engine/threshold-event.js';
 import { aborted, del, getJson, poll, putJson } from '../api.js';
 import { h, replace, setText } from '../dom.js';
 import { clock, si } from '../format.js';
 import type { Page } from './page.js';
-
-interface ThresholdEvent {
-  eventID: number;
-  thresholdID: string;
-  metric: string;
-  agent: string;
-  dataSource: string;
-  flowKey?: string;
-  value: number;
-  threshold: number;
-  timestamp: number;
-}
 
 interface Threshold {
   metric: string;

@@ -14,6 +14,7 @@ import {
   parseAddress,
   position,
 } from '../../../src/apps/matrix/scale.js';
+import type { AxisText, MatrixCell, MatrixResponse } from '../../../src/apps/matrix/wire.js';
 import { aborted, getJson, poll } from '../api.js';
 import { css, h, replace, setText } from '../dom.js';
 import { bps, count, pps } from '../format.js';
@@ -26,41 +27,6 @@ import {
   type View,
 } from '../heatmap/render.js';
 import { type Page, setParams } from './page.js';
-
-interface Cell {
-  x: number;
-  y: number;
-  value: number;
-  src: string;
-  dst: string;
-  srcAt?: string;
-  dstAt?: string;
-}
-
-interface AxisText {
-  start: string;
-  end: string;
-  inset: number;
-}
-
-export interface MatrixAnswer {
-  mode: 'range' | 'topology';
-  family: 'ip' | 'ip6' | 'mac';
-  layer: string;
-  value: 'bytes' | 'frames';
-  flow: string;
-  keys: string;
-  x?: AxisText;
-  y?: AxisText;
-  nodes?: { name: string; start: number; end: number; ports: string[] }[];
-  cells: Cell[];
-  max: number;
-  logMax: number;
-  flows: number;
-  outside: number;
-  unlocated: number;
-  located?: number;
-}
 
 /** The parameters the page keeps in its URL and sends to /app/matrix/json. */
 const PARAMS = [
@@ -78,7 +44,7 @@ const PARAMS = [
   'maxFlows',
 ];
 
-export function toPoints(cells: Cell[]): Points {
+export function toPoints(cells: MatrixCell[]): Points {
   const n = cells.length;
   const p: Points = { count: n, x: new Float32Array(n), y: new Float32Array(n), value: new Float64Array(n) };
   for (let i = 0; i < n; i++) {
@@ -111,7 +77,7 @@ export function diagonal(x: AxisRange, y: AxisRange): [number, number][] {
   return out;
 }
 
-function rangeDecor(m: MatrixAnswer): Decor {
+function rangeDecor(m: MatrixResponse): Decor {
   const xa = m.x as AxisText;
   const ya = m.y as AxisText;
   const ticks = (inset: number) => Array.from({ length: 11 }, (_v, k) => inset + (k / 10) * (1 - 2 * inset));
@@ -137,7 +103,7 @@ function rangeDecor(m: MatrixAnswer): Decor {
   return d;
 }
 
-function topologyDecor(m: MatrixAnswer): Decor {
+function topologyDecor(m: MatrixResponse): Decor {
   const nodes = m.nodes ?? [];
   const ports: number[] = [];
   const totalPorts = nodes.reduce((n, s) => n + s.ports.length, 0);
@@ -165,7 +131,10 @@ function topologyDecor(m: MatrixAnswer): Decor {
 }
 
 /** Flow-browser keys that show what a matrix cell is made of, and the filter that selects it. */
-export function drillDown(m: MatrixAnswer, cell: Cell): { keys: string; filter: string; value: string } {
+export function drillDown(
+  m: MatrixResponse,
+  cell: MatrixCell,
+): { keys: string; filter: string; value: string } {
   const l = m.layer;
   const [src, dst] = m.keys.split(',');
   let rest: string[];
@@ -286,7 +255,7 @@ export const heatmapPage: Page = {
 
     const renderer = new HeatmapRenderer(base);
     const octx = overlay.getContext('2d') as CanvasRenderingContext2D;
-    let answer: MatrixAnswer | undefined;
+    let answer: MatrixResponse | undefined;
     let view: View = FULL_VIEW;
     const zooms: { params: string; view: View }[] = [];
     let hovered = -1;
@@ -406,8 +375,8 @@ export const heatmapPage: Page = {
       drawOverlay();
     };
 
-    const flowLink = (c: Cell) => {
-      const d = drillDown(answer as MatrixAnswer, c);
+    const flowLink = (c: MatrixCell) => {
+      const d = drillDown(answer as MatrixResponse, c);
       const q = new URLSearchParams({ keys: d.keys, value: d.value, filter: d.filter });
       return `#/flows?${q.toString()}`;
     };
@@ -544,7 +513,7 @@ export const heatmapPage: Page = {
       stop = poll(1000, async (signal) => {
         const q = new URLSearchParams(state);
         try {
-          const m = await getJson<MatrixAnswer>(`/app/matrix/json?${q.toString()}`, signal);
+          const m = await getJson<MatrixResponse>(`/app/matrix/json?${q.toString()}`, signal);
           if (gen !== generation) return;
           answer = m;
           if (hovered >= m.cells.length) hovered = -1;
