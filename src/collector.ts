@@ -166,7 +166,7 @@ export async function startCollector(config: Config, given: CollectorOptions): P
     set(value: number): void;
     set(labels: client.LabelValues<string>, value: number): void;
   }
-  const gauge = (name: string, help: string, labelNames: string[], collect: (g: Setter) => void) => {
+  const healthMetric = (name: string, help: string, labelNames: string[], collect: (g: Setter) => void) => {
     if (!name.endsWith('_total')) {
       return new client.Gauge({
         name,
@@ -185,16 +185,15 @@ export async function startCollector(config: Config, given: CollectorOptions): P
       registers: [registry],
       collect() {
         this.reset();
-        const c = this;
         const set = (a: number | client.LabelValues<string>, b?: number) => {
-          if (typeof a === 'number') c.inc(a);
-          else c.inc(a, b ?? 0);
+          if (typeof a === 'number') this.inc(a);
+          else this.inc(a, b ?? 0);
         };
         collect({ set } as Setter);
       },
     });
   };
-  gauge(
+  healthMetric(
     'flowlens_datagrams_received_total',
     'Datagrams received, by detected protocol',
     ['protocol'],
@@ -202,10 +201,10 @@ export async function startCollector(config: Config, given: CollectorOptions): P
       for (const [p, n] of byProtocol) g.set({ protocol: p }, n);
     },
   );
-  gauge('flowlens_udp_datagrams_total', 'Datagrams read from each UDP listener', ['listener'], (g) => {
+  healthMetric('flowlens_udp_datagrams_total', 'Datagrams read from each UDP listener', ['listener'], (g) => {
     for (const { name, l } of listeners) g.set({ listener: name }, l.datagrams);
   });
-  gauge(
+  healthMetric(
     'flowlens_udp_kernel_drops_total',
     'Datagrams the kernel dropped at the socket (receive buffer full)',
     ['listener'],
@@ -213,31 +212,33 @@ export async function startCollector(config: Config, given: CollectorOptions): P
       for (const { name, l } of listeners) g.set({ listener: name }, kernelDrops(l.port));
     },
   );
-  gauge('flowlens_decode_errors_total', 'Decode errors by reason', ['reason'], (g) => {
+  healthMetric('flowlens_decode_errors_total', 'Decode errors by reason', ['reason'], (g) => {
     for (const [r, n] of decodeStats.errorsByReason) g.set({ reason: r }, n);
   });
-  gauge('flowlens_sflow_samples_total', 'sFlow samples decoded', [], (g) => g.set(decodeStats.samples));
-  gauge(
+  healthMetric('flowlens_sflow_samples_total', 'sFlow samples decoded', [], (g) =>
+    g.set(decodeStats.samples),
+  );
+  healthMetric(
     'flowlens_sflow_sequence_gaps_total',
     'sFlow datagrams missing by sequence number, all agents',
     [],
     (g) => g.set(agents.totals().sequenceGaps),
   );
-  gauge('flowlens_agents', 'Agents heard from', [], (g) => g.set(agents.totals().agents));
-  gauge('flowlens_flow_export_records_total', 'IPFIX and NetFlow data records decoded', [], (g) =>
+  healthMetric('flowlens_agents', 'Agents heard from', [], (g) => g.set(agents.totals().agents));
+  healthMetric('flowlens_flow_export_records_total', 'IPFIX and NetFlow data records decoded', [], (g) =>
     g.set(flowExports.stats.dataRecords),
   );
-  gauge(
+  healthMetric(
     'flowlens_flow_export_sequence_missing_total',
     'IPFIX / NetFlow records or packets missing by sequence number',
     [],
     (g) => g.set(flowExports.sequences.totals.missing),
   );
-  gauge('flowlens_templates', 'IPFIX / NetFlow templates held', [], (g) => g.set(templates.size));
-  gauge('flowlens_flow_entries', 'Active flows tracked, by flow definition', ['flow'], (g) => {
+  healthMetric('flowlens_templates', 'IPFIX / NetFlow templates held', [], (g) => g.set(templates.size));
+  healthMetric('flowlens_flow_entries', 'Active flows tracked, by flow definition', ['flow'], (g) => {
     for (const [name, s] of Object.entries(engine.stats())) g.set({ flow: name }, s.entries);
   });
-  gauge(
+  healthMetric(
     'flowlens_flow_evictions_total',
     'Flows evicted to keep tables bounded, by flow definition',
     ['flow'],
@@ -245,7 +246,7 @@ export async function startCollector(config: Config, given: CollectorOptions): P
       for (const [name, s] of Object.entries(engine.stats())) g.set({ flow: name }, s.evictions);
     },
   );
-  gauge('flowlens_events_total', 'Threshold events fired', [], (g) => g.set(events.total));
+  healthMetric('flowlens_events_total', 'Threshold events fired', [], (g) => g.set(events.total));
 
   // --- apps ----------------------------------------------------------------------------
   const ai =

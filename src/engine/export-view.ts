@@ -6,21 +6,11 @@
 
 import type { ExportRecord } from '../decode/netflow/types.js';
 import type { KeyValue } from '../decode/packet/keys.js';
-import { GetterTable, SampleView } from './sample.js';
+import { GetterTable, SampleView, sampleFieldGetter } from './sample.js';
 import type { SourceRegistry } from './sources.js';
 
 function resolve(name: string): (v: ExportRecordView) => KeyValue | undefined {
-  switch (name) {
-    case 'agent':
-      return (v) => v.agent;
-    case 'bytes':
-      return (v) => v.bytes;
-    case 'frames':
-      return (v) => v.frames;
-    case 'datasource':
-      return (v) => v.dataSource;
-  }
-  return (v) => v.keys[name];
+  return sampleFieldGetter(name) ?? ((v) => v.keys[name]);
 }
 
 const GETTERS = new GetterTable(resolve);
@@ -41,8 +31,12 @@ export class ExportRecordView extends SampleView {
     this.agent = exporter;
     this.timeMs = timeMs;
     // The ingress interface plays the part of sFlow's data source.
-    this.dataSource = String(k.inputifindex ?? 0);
-    this.sourceId = this.sources.id(exporter, this.dataSource, timeMs);
+    const ifIndex = k.inputifindex ?? 0;
+    this.sourceId =
+      typeof ifIndex === 'number'
+        ? this.sources.byIndex(exporter, 0, ifIndex, timeMs)
+        : this.sources.id(exporter, ifIndex, timeMs);
+    this.dataSource = this.sources.dataSourceOf(this.sourceId);
     const rate = Number(k.samplingrate ?? 1);
     this.samplingRate = rate > 0 ? rate : 1;
     this.bytes = Number(k.bytes ?? 0);

@@ -144,7 +144,8 @@ export class FlowTable<S extends FlowSample> {
   private epochMs = 0;
   private growAt = Number.NaN;
   private grow = 1;
-  readonly stats: FlowTableStats = { entries: 0, sources: 0, evictions: 0, samples: 0, filtered: 0 };
+  /** Read through getStats(), which fills in entries and sources. */
+  private readonly stats: FlowTableStats = { entries: 0, sources: 0, evictions: 0, samples: 0, filtered: 0 };
 
   private readonly onLog: ((f: LoggedFlow) => void) | undefined;
 
@@ -262,7 +263,6 @@ export class FlowTable<S extends FlowSample> {
       e = st.insert(sid, text, ps.head);
       ps.head = e;
       ps.count++;
-      this.stats.entries++;
       if (this.countsPerEntry > 0) {
         const list: CountState[] = [];
         for (let i = 0; i < this.countsPerEntry; i++) list.push(new CountState());
@@ -272,10 +272,7 @@ export class FlowTable<S extends FlowSample> {
     const scale = s.samplingRate > 0 ? s.samplingRate : 1;
     const g = this.growth(nowMs);
     const base = e * st.stride;
-    const state = st.state;
-    const first = this.slots[0];
-    if (first.kind === 'sum') state[base + first.slot] += x * scale * g;
-    else this.update(e, base, first, x, scale, g, nowMs, f.value, s);
+    this.update(e, base, this.slots[0], x, scale, g, nowMs, f.value, s);
     for (let i = 0; i < f.values.length; i++) {
       const v = f.values[i];
       const y = v.read(s);
@@ -389,7 +386,6 @@ export class FlowTable<S extends FlowSample> {
     const after = st.remove(e);
     if (this.countsPerEntry > 0) this.counts[e] = undefined;
     ps.count--;
-    this.stats.entries--;
     return after;
   }
 
@@ -461,6 +457,7 @@ export class FlowTable<S extends FlowSample> {
   }
 
   getStats(): FlowTableStats {
+    this.stats.entries = this.store.count;
     this.stats.sources = this.liveSources;
     return this.stats;
   }

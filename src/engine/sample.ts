@@ -50,12 +50,15 @@ export abstract class SampleView implements FlowSample {
   }
 }
 
-/** Keys whose values have codes: IPv4 addresses, hashed as numbers instead of text. */
-const CODED = new Set(['ipsource', 'ipdestination']);
+/**
+ * Keys whose values have codes, with the offset of the address in the IPv4
+ * header: hashed as numbers instead of text (views decide how to read them).
+ */
+export const IPV4_CODED_KEYS: Readonly<Record<string, number>> = { ipsource: 12, ipdestination: 16 };
 
 /** Code reader of a key name, for the names that have codes. */
 export function sampleCodeReader(name: string): CodeReader<SampleView> | undefined {
-  if (!CODED.has(name)) return undefined;
+  if (!Object.hasOwn(IPV4_CODED_KEYS, name)) return undefined;
   const id = keyId(name);
   return (s) => s.code(id);
 }
@@ -64,6 +67,21 @@ export function sampleCodeReader(name: string): CodeReader<SampleView> | undefin
 export function sampleReader(name: string): KeyReader<SampleView> {
   const id = keyId(name);
   return (s) => s.key(id);
+}
+
+/** Keys every kind of view answers from the sample's own fields; undefined for other names. */
+export function sampleFieldGetter(name: string): ((v: SampleView) => KeyValue | undefined) | undefined {
+  switch (name) {
+    case 'agent':
+      return (v) => v.agent;
+    case 'bytes':
+      return (v) => v.bytes;
+    case 'frames':
+      return (v) => v.frames;
+    case 'datasource':
+      return (v) => v.dataSource;
+  }
+  return undefined;
 }
 
 /** A getter table filled on demand for one kind of view. */

@@ -15,7 +15,7 @@ import {
   type SflowRecord,
 } from '../decode/sflow/types.js';
 import { CODE_ABSENT, CODE_TEXT } from './expr.js';
-import { absent, GetterTable, keyId, SampleView } from './sample.js';
+import { absent, GetterTable, IPV4_CODED_KEYS, keyId, SampleView, sampleFieldGetter } from './sample.js';
 import type { SourceRegistry } from './sources.js';
 
 /** Keys that come from the sample and its extension records (decode/sflow/keys.ts). */
@@ -52,19 +52,13 @@ const SAMPLE_KEYS = new Set([
 ]);
 
 function resolve(name: string): (v: SflowSampleView) => KeyValue | undefined {
+  const field = sampleFieldGetter(name);
+  if (field !== undefined) return field;
   switch (name) {
-    case 'agent':
-      return (v) => v.agent;
-    case 'bytes':
-      return (v) => v.bytes;
-    case 'frames':
-      return () => 1;
     case 'samplingrate':
       return (v) => v.samplingRate;
     case 'stripped':
       return (v) => v.header?.stripped;
-    case 'datasource':
-      return (v) => v.dataSource;
   }
   if (SAMPLE_KEYS.has(name)) return (v) => v.sampleKeys()[name];
   const g = keyGetter(name);
@@ -89,12 +83,8 @@ function ipv4Code(v: SflowSampleView, at: number): number {
 }
 
 function resolveCode(name: string): (v: SflowSampleView) => number {
-  switch (name) {
-    case 'ipsource':
-      return (v) => ipv4Code(v, 12);
-    case 'ipdestination':
-      return (v) => ipv4Code(v, 16);
-  }
+  const at = IPV4_CODED_KEYS[name];
+  if (at !== undefined && Object.hasOwn(IPV4_CODED_KEYS, name)) return (v) => ipv4Code(v, at);
   const g = GETTERS.get(keyId(name));
   return (v) => {
     const x = g(v);
@@ -122,7 +112,7 @@ export class SflowSampleView extends SampleView {
     this.sample = s;
     this.agent = d.agent;
     this.timeMs = timeMs;
-    this.sourceId = this.sources.sflow(d.agent, s.sourceIdType, s.sourceIdIndex, timeMs);
+    this.sourceId = this.sources.byIndex(d.agent, s.sourceIdType, s.sourceIdIndex, timeMs);
     this.dataSource = this.sources.dataSourceOf(this.sourceId);
     this.dropped = s.type === 'discarded_packet';
     // Discard notifications are not sampled: each stands for itself.

@@ -5,8 +5,9 @@
  * A sample's source is resolved once, by the view that presents it, and every
  * flow table then indexes its per-source state with that number instead of
  * building and hashing an "agent>dataSource" string per table per sample.
- * sFlow sources resolve without allocating: a Map per agent from the numeric
- * source id (type * 2^32 + index) to the source.
+ * Sources named by numbers (sFlow's source id type and index, a flow
+ * export's ingress ifIndex) resolve without allocating: a Map per agent from
+ * type * 2^32 + index to the source.
  */
 
 import { dataSourceName } from './metrics/derive.js';
@@ -38,8 +39,8 @@ export class SourceRegistry {
     return this.dataSources[id];
   }
 
-  /** The source of an sFlow sample: sourceIdType/sourceIdIndex as sFlow-RT names them. */
-  sflow(agent: string, sourceIdType: number, sourceIdIndex: number, nowMs: number): number {
+  /** The source with sFlow's numeric data source id (type 0 = ifIndex), named as sFlow-RT names it. */
+  byIndex(agent: string, sourceIdType: number, sourceIdIndex: number, nowMs: number): number {
     let perAgent = this.byAgent.get(agent);
     if (perAgent === undefined) {
       perAgent = new Map();

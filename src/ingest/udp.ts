@@ -23,7 +23,7 @@ import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { formatIPv4, formatIPv6 } from '../common/addr.js';
-import { loadRecvmmsg, METADATA_WORDS, type RecvmmsgSocket } from './recvmmsg.js';
+import { loadRecvmmsg, METADATA_WORDS, type RecvmmsgSocket, type RecvmmsgStats } from './recvmmsg.js';
 
 /**
  * Called once per datagram, with its source address (IPv4 senders on a
@@ -51,16 +51,12 @@ export interface UdpListenerOptions {
   onError?: (err: Error) => void;
 }
 
-export interface UdpListenerStats {
+/** The addon's counters that both receive paths keep (wakes: recvmmsg only). */
+export interface UdpListenerStats
+  extends Pick<RecvmmsgStats, 'datagrams' | 'bytes' | 'wakes' | 'truncated' | 'errors'> {
   mode: UdpMode;
-  datagrams: number;
-  bytes: number;
   /** Handler rounds: batches for recvmmsg, datagrams for dgram. */
   batches: number;
-  /** Times the socket was found readable (recvmmsg). */
-  wakes: number;
-  truncated: number;
-  errors: number;
 }
 
 export interface UdpListener {
