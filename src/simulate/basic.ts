@@ -10,6 +10,7 @@ import {
   type RecordInput,
   type SampleInput,
 } from '../decode/sflow/encode.js';
+import { countersSample, interfaceCounters } from './counters.js';
 import { buildFrame, type FrameSpec, minimumFrameLength } from './packets.js';
 import { Random } from './random.js';
 
@@ -248,35 +249,19 @@ export class BasicStream {
     agent.counterSequence++;
     this.truth.counterSamples++;
     const octets = agent.ifOctetsIn[port - 1];
-    return {
-      type: 'counters_sample',
-      sequence: agent.counterSequence,
-      sourceIdType: 0,
-      sourceIdIndex: port,
-      records: [
-        {
-          format: '0:1',
-          ifIndex: port,
-          ifType: 6,
-          ifSpeed: 100_000_000_000,
-          ifDirection: 1,
-          ifStatus: 3,
-          ifInOctets: octets,
-          ifInUcastPkts: Math.floor(octets / 800) >>> 0,
-          ifInMulticastPkts: 10,
-          ifInBroadcastPkts: 2,
-          ifInDiscards: 0,
-          ifInErrors: 0,
-          ifInUnknownProtos: 0,
-          ifOutOctets: Math.floor(octets * 0.9),
-          ifOutUcastPkts: Math.floor(octets / 900) >>> 0,
-          ifOutMulticastPkts: 8,
-          ifOutBroadcastPkts: 1,
-          ifOutDiscards: 0,
-          ifOutErrors: 0,
-          ifPromiscuousMode: 0,
-        },
-      ],
-    };
+    return countersSample(agent.counterSequence, port, [
+      interfaceCounters({
+        ifIndex: port,
+        speed: 100_000_000_000,
+        inOctets: octets,
+        inPackets: octets / 800,
+        inMulticast: 10,
+        inBroadcast: 2,
+        outOctets: octets * 0.9,
+        outPackets: octets / 900,
+        outMulticast: 8,
+        outBroadcast: 1,
+      }),
+    ]);
   }
 }

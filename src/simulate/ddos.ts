@@ -10,8 +10,9 @@
 import { isIP } from 'node:net';
 import { formatIPv4, formatIPv6 } from '../common/addr.js';
 import { parseIPv4Bytes, parseIPv6Bytes } from '../common/xdr.js';
-import type { RecordInput, SampleInput } from '../decode/sflow/encode.js';
+import type { SampleInput } from '../decode/sflow/encode.js';
 import { AgentStream, byTime, exponential, type TimedDatagram } from './agent.js';
+import { countersSample, interfaceCounters, u32 } from './counters.js';
 import { ecmpHash } from './fabric.js';
 import { buildFrame, type FrameSpec } from './packets.js';
 import { Random } from './random.js';
@@ -614,7 +615,7 @@ export class DdosSimulator {
         sourceIdType: 0,
         sourceIdIndex: port.ifIndex,
         samplingRate: o.samplingRate,
-        samplePool: Math.floor(pool) % 4294967296,
+        samplePool: u32(pool),
         drops: 0,
         input: { format: 0, value: port.ifIndex },
         output: { format: 0, value: router.ports[outPort].ifIndex },
@@ -631,43 +632,16 @@ export class DdosSimulator {
       for (const p of r.ports) {
         if (p.nextPollMs > t) continue;
         p.nextPollMs += this.options.counterIntervalMs;
-        const values = [p.inOctets, p.inPkts, p.outOctets, p.outPkts];
-        r.events.push({
-          t,
-          sample: () => {
-            const records: RecordInput[] = [
-              {
-                format: '0:1',
-                ifIndex: p.ifIndex,
-                ifType: 6,
-                ifSpeed: p.speed,
-                ifDirection: 1,
-                ifStatus: 3,
-                ifInOctets: Math.floor(values[0]),
-                ifInUcastPkts: Math.floor(values[1]) % 4294967296,
-                ifInMulticastPkts: 0,
-                ifInBroadcastPkts: 0,
-                ifInDiscards: 0,
-                ifInErrors: 0,
-                ifInUnknownProtos: 0,
-                ifOutOctets: Math.floor(values[2]),
-                ifOutUcastPkts: Math.floor(values[3]) % 4294967296,
-                ifOutMulticastPkts: 0,
-                ifOutBroadcastPkts: 0,
-                ifOutDiscards: 0,
-                ifOutErrors: 0,
-                ifPromiscuousMode: 0,
-              },
-            ];
-            return {
-              type: 'counters_sample',
-              sequence: ++p.counterSeq,
-              sourceIdType: 0,
-              sourceIdIndex: p.ifIndex,
-              records,
-            };
-          },
+        // The counters as they are now; the sequence number when the sample is sent.
+        const counters = interfaceCounters({
+          ifIndex: p.ifIndex,
+          speed: p.speed,
+          inOctets: p.inOctets,
+          inPackets: p.inPkts,
+          outOctets: p.outOctets,
+          outPackets: p.outPkts,
         });
+        r.events.push({ t, sample: () => countersSample(++p.counterSeq, p.ifIndex, [counters]) });
       }
     }
   }

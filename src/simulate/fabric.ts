@@ -21,6 +21,7 @@ import { OPCODE_NAMES, TRANSPORT_NAMES } from '../decode/packet/roce.js';
 import type { RecordInput, SampleInput } from '../decode/sflow/encode.js';
 import type { TopologyDocument } from '../engine/topology.js';
 import { AgentStream, byTime, exponential, type TimedDatagram } from './agent.js';
+import { countersSample, interfaceCounters, u32 } from './counters.js';
 import { buildFrame, type FrameSpec } from './packets.js';
 import { Random } from './random.js';
 
@@ -505,48 +506,50 @@ interface CounterEvent {
 
 type SimEvent = FlowEvent | DropEvent | CounterEvent;
 
-interface SecondAcc {
+/** The truth of a second that is a count over it (a second's count is its rate). */
+const COUNTS = [
+  'roceFps',
+  'rdmaOps',
+  'ecnCePps',
+  'ecnCeDeliveredPps',
+  'cnpPps',
+  'cnpPpsAllPorts',
+  'aethFps',
+  'discardsIn',
+  'discardsOut',
+  'errors',
+  'pfcPausesPerSec',
+] as const;
+type Count = (typeof COUNTS)[number];
+
+function counts(value: (k: Count) => number): Record<Count, number> {
+  return Object.fromEntries(COUNTS.map((k) => [k, value(k)])) as Record<Count, number>;
+}
+
+/** The second being simulated: the counts, and the sums the rest of its FabricSecond comes from. */
+interface SecondAcc extends Record<Count, number> {
   edgeBytes: number;
-  roceFrames: number;
-  rdmaOps: number;
+  /** DMA bytes of the RDMA operations (for bytes per operation). */
   rdmaBytes: number;
-  operations: Map<string, number>;
-  ce: number;
-  ceDelivered: number;
-  cnp: number;
-  cnpAll: number;
+  /** AETH credits of the AETH frames (for the mean). */
   credits: number;
-  aeth: number;
+  operations: Map<string, number>;
   discards: Map<number, number>;
-  discardsIn: number;
-  discardsOut: number;
   notifications: Map<number, number>;
   /** Notifications by data source ("agent:ifIndex") and reason. */
   notificationsByPort: Map<string, Map<number, number>>;
-  errors: number;
-  pfc: number;
 }
 
 function emptySecond(): SecondAcc {
   return {
+    ...counts(() => 0),
     edgeBytes: 0,
-    roceFrames: 0,
-    rdmaOps: 0,
     rdmaBytes: 0,
-    operations: new Map(),
-    ce: 0,
-    ceDelivered: 0,
-    cnp: 0,
-    cnpAll: 0,
     credits: 0,
-    aeth: 0,
+    operations: new Map(),
     discards: new Map(),
-    discardsIn: 0,
-    discardsOut: 0,
     notifications: new Map(),
     notificationsByPort: new Map(),
-    errors: 0,
-    pfc: 0,
   };
 }
 
@@ -1543,7 +1546,7 @@ export class FabricSimulator {
       acc.edgeBytes += n * s.meanFrame;
       this.pairs.set(s.pair, (this.pairs.get(s.pair) ?? 0) + n * s.meanFrame);
       if (s.dstPort === 4791 && s.protocol === 17) {
-        acc.roceFrames += n;
+        acc.roceFps += n;
         for (const c of s.classes) {
           const name = `${TRANSPORT_NAMES[c.opcode! >> 5]}:${OPCODE_NAMES[c.opcode!]}`;
           acc.operations.set(name, (acc.operations.get(name) ?? 0) + n * c.share);
@@ -1552,20 +1555,20 @@ export class FabricSimulator {
             acc.rdmaBytes += n * c.share * s.messageBytes;
           }
           if (c.aeth) {
-            acc.aeth += n * c.share;
+            acc.aethFps += n * c.share;
             acc.credits += n * c.share * s.src.credits;
           }
         }
         const last = s.links.length - 1;
         for (let k = 1; k < s.links.length; k++) {
           if (s.links[k].rx === undefined) continue;
-          acc.ce += n * s.survival[k] * s.ce[k];
-          if (s.role === 'cnp') acc.cnpAll += n * s.survival[k];
+          acc.ecnCePps += n * s.survival[k] * s.ce[k];
+          if (s.role === 'cnp') acc.cnpPpsAllPorts += n * s.survival[k];
         }
-        acc.ceDelivered += n * s.survival[last] * s.ce[last];
+        acc.ecnCeDeliveredPps += n * s.survival[last] * s.ce[last];
         if (s.role === 'cnp') {
-          acc.cnp += n;
-          acc.cnpAll += n;
+          acc.cnpPps += n;
+          acc.cnpPpsAllPorts += n;
         }
       }
       // Samples: one Poisson process per stream and sampling point.
@@ -1616,7 +1619,7 @@ export class FabricSimulator {
       p.pfcPauseUs += p.rPfcPauseUs * dt;
       p.pool += p.rPool * dt;
       acc.errors += p.rInErrors * dt;
-      acc.pfc += p.rPfcRequests * dt;
+      acc.pfcPausesPerSec += p.rPfcRequests * dt;
     }
     // Phase changes fall on segment ends.
     if (this.jobs.some((j) => this.jobActive(j, t1 + 1e-6) !== j.active)) this.dirty = true;
@@ -1713,26 +1716,16 @@ export class FabricSimulator {
       Object.fromEntries([...m].map(([reason, n]) => [DROP_NAMES[reason] ?? String(reason), n]));
     this.history.push({
       second: this.accSecond,
+      ...counts((k) => a[k]),
       edgeBps: a.edgeBytes * 8,
-      roceFps: a.roceFrames,
-      rdmaOps: a.rdmaOps,
       rdmaBytesPerOp: a.rdmaOps > 0 ? a.rdmaBytes / a.rdmaOps : 0,
+      aethCreditsAvg: a.aethFps > 0 ? a.credits / a.aethFps : 0,
       operations: Object.fromEntries(a.operations),
-      ecnCePps: a.ce,
-      ecnCeDeliveredPps: a.ceDelivered,
-      cnpPps: a.cnp,
-      cnpPpsAllPorts: a.cnpAll,
-      aethCreditsAvg: a.aeth > 0 ? a.credits / a.aeth : 0,
-      aethFps: a.aeth,
       discards: byName(a.discards),
-      discardsIn: a.discardsIn,
-      discardsOut: a.discardsOut,
       discardNotifications: byName(a.notifications),
       discardNotificationsByPort: Object.fromEntries(
         [...a.notificationsByPort].map(([source, m]) => [source, byName(m)]),
       ),
-      errors: a.errors,
-      pfcPausesPerSec: a.pfc,
     });
     if (this.history.length > this.o.truthSeconds) this.history.shift();
     this.acc = emptySecond();
@@ -1778,30 +1771,18 @@ export class FabricSimulator {
     const p = e.port;
     if (e.kind === 'counter') {
       const [inOct, inPkts, inDisc, inErr, outOct, outPkts, outDisc, pfcReq, pfcInd, pfcPause] = e.values;
-      const u32 = (v: number) => Math.floor(v) % 4294967296;
-      const records: RecordInput[] = [
-        {
-          format: '0:1',
+      const records = [
+        interfaceCounters({
           ifIndex: p.ifIndex,
-          ifType: 6,
-          ifSpeed: p.speed,
-          ifDirection: 1,
-          ifStatus: 3,
-          ifInOctets: Math.floor(inOct),
-          ifInUcastPkts: u32(inPkts),
-          ifInMulticastPkts: 0,
-          ifInBroadcastPkts: 0,
-          ifInDiscards: u32(inDisc),
-          ifInErrors: u32(inErr),
-          ifInUnknownProtos: 0,
-          ifOutOctets: Math.floor(outOct),
-          ifOutUcastPkts: u32(outPkts),
-          ifOutMulticastPkts: 0,
-          ifOutBroadcastPkts: 0,
-          ifOutDiscards: u32(outDisc),
-          ifOutErrors: 0,
-          ifPromiscuousMode: 0,
-        },
+          speed: p.speed,
+          inOctets: inOct,
+          inPackets: inPkts,
+          inDiscards: inDisc,
+          inErrors: inErr,
+          outOctets: outOct,
+          outPackets: outPkts,
+          outDiscards: outDisc,
+        }),
       ];
       if (p.core) {
         records.push({
@@ -1813,13 +1794,7 @@ export class FabricSimulator {
           stormRestored: 0,
         });
       }
-      return {
-        type: 'counters_sample',
-        sequence: ++p.counterSeq,
-        sourceIdType: 0,
-        sourceIdIndex: p.ifIndex,
-        records,
-      };
+      return countersSample(++p.counterSeq, p.ifIndex, records);
     }
     const s = e.stream;
     if (e.kind === 'drop') {
@@ -1886,7 +1861,7 @@ export class FabricSimulator {
       sourceIdType: 0,
       sourceIdIndex: p.ifIndex,
       samplingRate: p.samplingRate,
-      samplePool: Math.floor(e.pool) % 4294967296,
+      samplePool: u32(e.pool),
       drops: 0,
       input: { format: 0, value: input },
       // An ACL-dropped packet is sampled on arrival; its output is "discarded" (format 1, reason).
