@@ -4,61 +4,24 @@
  * and stream events, and get clear 4xx answers for bad requests.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Collector, startCollector } from '../collector.js';
-import { loadConfig } from '../common/config.js';
+import type { Collector } from '../collector.js';
+import { startTestCollector, type TestCollector } from '../testing/collector.js';
 import { sendFlows, tcpFlow } from '../testing/traffic.js';
 
-const stateDir = mkdtempSync(path.join(os.tmpdir(), 'flowlens-api-'));
+let tc: TestCollector;
 let collector: Collector;
 let base = '';
 
-async function start(extra: Record<string, string | boolean> = {}): Promise<Collector> {
-  const config = loadConfig({
-    flags: {
-      'sflow.port': '0',
-      'ipfix.port': '-1',
-      'netflow.port': '-1',
-      'http.port': '0',
-      'http.host': '127.0.0.1',
-      'udp.host': '127.0.0.1',
-      'state.dir': stateDir,
-      ...extra,
-    },
-  });
-  return startCollector(config, { version: '0.0.0-test' });
-}
-
 before(async () => {
-  collector = await start();
-  base = `http://127.0.0.1:${collector.ports.http}`;
+  tc = await startTestCollector();
+  ({ collector, base } = tc);
 });
-after(async () => {
-  await collector.stop();
-  rmSync(stateDir, { recursive: true, force: true });
-});
+after(() => tc.stop());
 
-async function put(
-  p: string,
-  body: unknown,
-  headers: Record<string, string> = {},
-  at = base,
-): Promise<Response> {
-  return fetch(`${at}${p}`, {
-    method: 'PUT',
-    body: JSON.stringify(body),
-    headers: { 'content-type': 'application/json', ...headers },
-  });
-}
-
-async function getJson<T>(p: string, at = base): Promise<T> {
-  const r = await fetch(`${at}${p}`);
-  assert.equal(r.status, 200, `${p}: ${r.status} ${await r.clone().text()}`);
-  return (await r.json()) as T;
-}
+const put = (p: string, body: unknown, headers?: Record<string, string>): Promise<Response> =>
+  tc.put(p, body, headers);
+const getJson = <T>(p: string): Promise<T> => tc.getJson<T>(p);
 
 interface Flow {
   key: string;
@@ -378,26 +341,23 @@ test('counter samples become metrics: /metric, /table, /dump, Prometheus, thresh
 });
 
 test('definitions persist across a restart; read-only mode and bearer token guard changes', async () => {
-  await collector.stop();
-  collector = await start();
-  base = `http://127.0.0.1:${collector.ports.http}`;
+  tc = await tc.restart();
+  ({ collector, base } = tc);
   const defs = await getJson<Record<string, unknown>>('/flow/json');
   assert.ok('pair' in defs && 'burst' in defs && 'bygroup' in defs);
   assert.ok(!Object.keys(defs).some((n) => n.startsWith('prometheus_')), 'exporter flows are not persisted');
   assert.ok('burst' in (await getJson<Record<string, unknown>>('/threshold/json')));
   assert.ok('site' in (await getJson<Record<string, unknown>>('/group/json')));
 
-  const ro = await start({ 'http.readonly': true });
-  const roBase = `http://127.0.0.1:${ro.ports.http}`;
-  assert.equal((await put('/flow/y/json', { keys: 'ipsource' }, {}, roBase)).status, 403);
-  assert.equal((await fetch(`${roBase}/flow/pair/json`)).status, 200);
+  const ro = await startTestCollector({ flags: { 'http.readonly': true }, stateDir: tc.stateDir });
+  assert.equal((await ro.put('/flow/y/json', { keys: 'ipsource' })).status, 403);
+  assert.equal((await fetch(`${ro.base}/flow/pair/json`)).status, 200);
   await ro.stop();
 
-  const locked = await start({ 'http.token': 's3cret' });
-  const lockedBase = `http://127.0.0.1:${locked.ports.http}`;
-  assert.equal((await put('/flow/y/json', { keys: 'ipsource' }, {}, lockedBase)).status, 401);
+  const locked = await startTestCollector({ flags: { 'http.token': 's3cret' }, stateDir: tc.stateDir });
+  assert.equal((await locked.put('/flow/y/json', { keys: 'ipsource' })).status, 401);
   assert.equal(
-    (await put('/flow/y/json', { keys: 'ipsource' }, { authorization: 'Bearer s3cret' }, lockedBase)).status,
+    (await locked.put('/flow/y/json', { keys: 'ipsource' }, { authorization: 'Bearer s3cret' })).status,
     204,
   );
   await locked.stop();

@@ -19,10 +19,10 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 import type { BrowserContext, Page } from 'playwright-core';
-import { type Collector, startCollector } from '../collector.js';
-import { loadConfig } from '../common/config.js';
+import type { Collector } from '../collector.js';
 import { encodeSflow, type SampleInput } from '../decode/sflow/encode.js';
 import { buildFrame } from '../simulate/packets.js';
+import { startTestCollector, type TestCollector } from '../testing/collector.js';
 import { defaultWebRoot, mountStatic, resolveInside } from './static.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -233,9 +233,9 @@ const browserSkip = !existsSync(chromiumPath)
     : false;
 
 describe('web console in Chromium', { skip: browserSkip }, () => {
+  let tc: TestCollector;
   let collector: Collector;
   let base = '';
-  let stateDir = '';
   let dropTimer: NodeJS.Timeout | undefined;
   let desktop: BrowserContext;
   let phone: BrowserContext;
@@ -302,20 +302,8 @@ describe('web console in Chromium', { skip: browserSkip }, () => {
   };
 
   before(async () => {
-    stateDir = mkdtempSync(path.join(os.tmpdir(), 'flowlens-console-'));
-    const config = loadConfig({
-      flags: {
-        demo: true,
-        'sflow.port': '-1',
-        'ipfix.port': '-1',
-        'netflow.port': '-1',
-        'http.port': '0',
-        'http.host': '127.0.0.1',
-        'state.dir': stateDir,
-      },
-    });
-    collector = await startCollector(config, { version: '0.0.0-test' });
-    base = `http://127.0.0.1:${collector.ports.http}`;
+    tc = await startTestCollector({ flags: { demo: true, 'sflow.port': '-1' } });
+    ({ collector, base } = tc);
     collector.engine.topology.set(TOPOLOGY);
     collector.engine.setFlow('pairs', { keys: 'ipsource,ipdestination', value: 'bytes' });
     collector.thresholds.set('busy_pair', { metric: 'pairs', value: 10_000_000, byFlow: true, timeout: 5 });
@@ -339,8 +327,8 @@ describe('web console in Chromium', { skip: browserSkip }, () => {
     if (dropTimer !== undefined) clearInterval(dropTimer);
     await desktop?.close();
     await phone?.close();
-    await collector?.stop();
-    for (const d of [stateDir, ...profiles]) rmSync(d, { recursive: true, force: true });
+    await tc?.stop();
+    for (const d of profiles) rmSync(d, { recursive: true, force: true });
   });
 
   test('the server sends the built console with the right headers', async () => {
@@ -432,9 +420,9 @@ describe('web console in Chromium', { skip: browserSkip }, () => {
     await shot(page, 'heatmap-1280x800');
 
     // Hover the largest flow: the tooltip names it.
-    const m = (await (await fetch(`${base}/app/matrix/json`)).json()) as {
-      cells: { x: number; y: number; src: string; dst: string }[];
-    };
+    const m = await tc.getJson<{ cells: { x: number; y: number; src: string; dst: string }[] }>(
+      '/app/matrix/json',
+    );
     const top = m.cells[0];
     const box = await page.locator('canvas.overlay').boundingBox();
     const plot = ((await page.locator('canvas.heat').getAttribute('data-plot')) ?? '').split(',').map(Number);
@@ -472,7 +460,7 @@ describe('web console in Chromium', { skip: browserSkip }, () => {
 
     // Click the top flow: the flow browser opens with its filter and shows it.
     await until(page, `Number(document.querySelector('canvas.heat')?.dataset.cells ?? 0) > 20`);
-    const again = (await (await fetch(`${base}/app/matrix/json`)).json()) as typeof m;
+    const again = await tc.getJson<typeof m>('/app/matrix/json');
     const q = at(again.cells[0].x, again.cells[0].y);
     await page.mouse.click(q.x, q.y);
     await until(page, `location.hash.startsWith('#/flows?')`);
@@ -521,7 +509,7 @@ describe('web console in Chromium', { skip: browserSkip }, () => {
     assert.match((await page.locator('table.top-flows tbody td.num').first().textContent()) ?? '', /pkt\/s/);
     await until(page, `Number(document.querySelector('.chart')?.dataset.values ?? 0) >= 4`);
     assert.ok((await coloured(page, '.chart canvas')) > 30, 'the trend draws');
-    const defined = Object.keys((await (await fetch(`${base}/flow/json`)).json()) as object);
+    const defined = Object.keys(await tc.getJson<object>('/flow/json'));
     const mine = defined.filter((n) => n.startsWith('browse_'));
     assert.equal(mine.length, 1, `one temporary flow: ${defined.join(' ')}`);
     // A click on a row narrows the filter to it.
@@ -533,7 +521,7 @@ describe('web console in Chromium', { skip: browserSkip }, () => {
     noErrors('flow browser');
     await page.goto(`${base}/#/overview`);
     await page.waitForTimeout(500);
-    const left = Object.keys((await (await fetch(`${base}/flow/json`)).json()) as object);
+    const left = Object.keys(await tc.getJson<object>('/flow/json'));
     assert.deepEqual(
       left.filter((n) => n.startsWith('browse_')),
       [],

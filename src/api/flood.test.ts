@@ -6,37 +6,22 @@
  */
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Collector, startCollector } from '../collector.js';
-import { loadConfig } from '../common/config.js';
+import type { Collector } from '../collector.js';
 import { encodeSflow, type SampleInput } from '../decode/sflow/encode.js';
 import { kernelDrops } from '../ingest/udp.js';
 import { buildFrame } from '../simulate/packets.js';
 import { Random } from '../simulate/random.js';
+import { startTestCollector, type TestCollector } from '../testing/collector.js';
 
-const stateDir = mkdtempSync(path.join(os.tmpdir(), 'flowlens-flood-'));
+let tc: TestCollector;
 let collector: Collector;
 
 before(async () => {
-  const flags = {
-    'sflow.port': '0',
-    'ipfix.port': '-1',
-    'netflow.port': '-1',
-    'http.port': '0',
-    'udp.host': '127.0.0.1',
-    'http.host': '127.0.0.1',
-    'state.dir': stateDir,
-    'limits.flowsPerSource': '500',
-  };
-  collector = await startCollector(loadConfig({ flags }), { version: 'test' });
+  tc = await startTestCollector({ flags: { 'limits.flowsPerSource': '500' } });
+  collector = tc.collector;
 });
-after(async () => {
-  await collector.stop();
-  rmSync(stateDir, { recursive: true, force: true });
-});
+after(() => tc.stop());
 
 test('a random-source flood keeps memory bounded and every datagram accounted for', async () => {
   collector.engine.setFlow('src', { keys: 'ipsource', value: 'frames', t: 5 });
@@ -118,7 +103,7 @@ test('a random-source flood keeps memory bounded and every datagram accounted fo
   assert.ok(stats.evictions > 10_000, `evictions counted: ${stats.evictions}`);
   const top = collector.engine.activeFlows('src', { maxFlows: 1 }, Date.now()) ?? [];
   assert.equal(top[0]?.key, '203.0.113.7', 'the heavy hitter survives the churn');
-  const metrics = await (await fetch(`http://127.0.0.1:${collector.ports.http}/metrics`)).text();
+  const metrics = await (await fetch(`${tc.base}/metrics`)).text();
   assert.match(metrics, /^flowlens_flow_evictions_total\{flow="src"\} [1-9]\d*$/m);
   assert.match(metrics, /^flowlens_udp_kernel_drops_total\{listener="sflow"\} \d+$/m);
 });

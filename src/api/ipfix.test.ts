@@ -5,37 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, test } from 'node:test';
-import { type Collector, startCollector } from '../collector.js';
-import { loadConfig } from '../common/config.js';
+import type { Collector } from '../collector.js';
 import { ExportBuilder, type TemplateDef } from '../decode/netflow/encode.js';
+import { startTestCollector, type TestCollector } from '../testing/collector.js';
 
-const stateDir = mkdtempSync(path.join(os.tmpdir(), 'flowlens-ipfix-'));
 const socket = dgram.createSocket('udp4');
-const running: Collector[] = [];
+let tc: TestCollector | undefined;
 after(async () => {
   socket.close();
-  for (const c of running) await c.stop();
-  rmSync(stateDir, { recursive: true, force: true });
+  await tc?.stop();
 });
-
-async function startCollectorHere(): Promise<Collector> {
-  const flags = {
-    'sflow.port': '-1',
-    'ipfix.port': '0',
-    'netflow.port': '-1',
-    'http.port': '0',
-    'udp.host': '127.0.0.1',
-    'http.host': '127.0.0.1',
-    'state.dir': stateDir,
-  };
-  const c = await startCollector(loadConfig({ flags }), { version: 'test' });
-  running.push(c);
-  return c;
-}
 
 // sourceIPv4Address, destinationIPv4Address, protocolIdentifier, sourceTransportPort,
 // destinationTransportPort, octetDeltaCount, packetDeltaCount, ingressInterface, samplingInterval
@@ -58,13 +38,10 @@ function send(c: Collector, buf: Buffer): Promise<void> {
 }
 
 test('IPFIX records reach activeflows with their byte counts; templates survive a restart', async () => {
-  let c = await startCollectorHere();
-  const base = () => `http://127.0.0.1:${c.ports.http}`;
-  const put = (p: string, body: unknown) =>
-    fetch(`${base()}${p}`, { method: 'PUT', body: JSON.stringify(body) });
+  tc = await startTestCollector({ flags: { 'sflow.port': '-1', 'ipfix.port': '0' } });
   assert.equal(
     (
-      await put('/flow/ipfix/json', {
+      await tc.put('/flow/ipfix/json', {
         keys: 'ipsource,ipdestination,tcpdestinationport',
         value: 'bytes',
         t: 1,
@@ -80,17 +57,17 @@ test('IPFIX records reach activeflows with their byte counts; templates survive 
   let i = 0;
   while (Date.now() - began < 8000) {
     const records = [['10.1.1.1', '10.2.2.2', 6, 40000, 443, 1_500_000, 1000, 5]];
-    await send(c, b.message(Date.now(), [{ type: 'data', template: TEMPLATE, records }], i % 100 === 0));
+    await send(
+      tc.collector,
+      b.message(Date.now(), [{ type: 'data', template: TEMPLATE, records }], i % 100 === 0),
+    );
     sentAt.push(Date.now());
     i++;
     await new Promise((r) => setTimeout(r, 50 - ((Date.now() - began) % 50)));
   }
-  const flows = (await (await fetch(`${base()}/activeflows/ALL/ipfix/json`)).json()) as {
-    key: string;
-    value: number;
-    agent: string;
-    dataSource: string;
-  }[];
+  const flows = await tc.getJson<{ key: string; value: number; agent: string; dataSource: string }[]>(
+    '/activeflows/ALL/ipfix/json',
+  );
   assert.equal(flows.length, 1);
   assert.equal(flows[0].key, '10.1.1.1,10.2.2.2,443');
   assert.deepEqual([flows[0].agent, flows[0].dataSource], ['127.0.0.1', '5']);
@@ -102,20 +79,15 @@ test('IPFIX records reach activeflows with their byte counts; templates survive 
     Math.abs(flows[0].value - sentRate) / sentRate < 0.05,
     `bytes/s ${flows[0].value} vs ${sentRate}`,
   );
-  const agents = (await (await fetch(`${base()}/agents/json`)).json()) as Record<
-    string,
-    { sFlowDatagramsReceived: number }
-  >;
+  const agents = await tc.getJson<Record<string, { sFlowDatagramsReceived: number }>>('/agents/json');
   assert.equal(agents['127.0.0.1'].sFlowDatagramsReceived, i);
 
   // After a restart, data decodes at once from the persisted template (no refresh sent).
-  await c.stop();
-  running.length = 0;
-  c = await startCollectorHere();
-  await fetch(`${base()}/flow/ipfix/json`);
+  tc = await tc.restart();
+  await fetch(`${tc.base}/flow/ipfix/json`);
   for (let n = 0; n < 10; n++) {
     await send(
-      c,
+      tc.collector,
       b.message(Date.now(), [
         {
           type: 'data',
@@ -126,7 +98,7 @@ test('IPFIX records reach activeflows with their byte counts; templates survive 
     );
   }
   await new Promise((r) => setTimeout(r, 200));
-  const after = (await (await fetch(`${base()}/activeflows/ALL/ipfix/json`)).json()) as { key: string }[];
+  const after = await tc.getJson<{ key: string }[]>('/activeflows/ALL/ipfix/json');
   assert.deepEqual(
     after.map((f) => f.key),
     ['10.1.1.1,10.2.2.2,443'],

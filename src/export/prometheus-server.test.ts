@@ -19,8 +19,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { FAMILY_POINTS, NUMERIC_POINTS } from '../apps/ai-metrics/index.js';
-import { type Collector, startCollector } from '../collector.js';
-import { loadConfig } from '../common/config.js';
+import { startTestCollector, type TestCollector } from '../testing/collector.js';
 import { type InstantSample, PROMETHEUS, PROMTOOL, PrometheusServer } from '../testing/prometheus.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -242,7 +241,7 @@ const skip = existsSync(PROMETHEUS)
 
 describe('Prometheus scraping a demo flowlens with deploy/prometheus/prometheus.yml', { skip }, () => {
   let tmp = '';
-  let collector: Collector | undefined;
+  let tc: TestCollector | undefined;
   let prom: PrometheusServer | undefined;
   let instance = '';
   let config: ReturnType<typeof testConfig>;
@@ -283,23 +282,9 @@ describe('Prometheus scraping a demo flowlens with deploy/prometheus/prometheus.
 
   before(async () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'flowlens-prometheus-'));
-    collector = await startCollector(
-      loadConfig({
-        flags: {
-          demo: true,
-          // An sFlow listener (unused by the demo) so the per-listener health gauges exist.
-          'sflow.port': '0',
-          'ipfix.port': '-1',
-          'netflow.port': '-1',
-          'udp.host': '127.0.0.1',
-          'http.port': '0',
-          'http.host': '127.0.0.1',
-          'state.dir': path.join(tmp, 'state'),
-        },
-      }),
-      { version: '0.0.0-test' },
-    );
-    instance = `127.0.0.1:${collector.ports.http}`;
+    // The test collector's sFlow listener (unused by the demo) makes the per-listener health gauges exist.
+    tc = await startTestCollector({ flags: { demo: true }, stateDir: path.join(tmp, 'state') });
+    instance = `127.0.0.1:${tc.collector.ports.http}`;
     // Grafana makes $__rate_interval span four scrape intervals (the datasource's timeInterval).
     variables = { instance, __rate_interval: '10s', __interval: SCRAPE_INTERVAL, __range: '1m' };
     config = testConfig(instance);
@@ -335,7 +320,7 @@ describe('Prometheus scraping a demo flowlens with deploy/prometheus/prometheus.
   after(async () => {
     try {
       await prom?.stop();
-      await collector?.stop();
+      await tc?.stop();
     } finally {
       if (tmp !== '') rmSync(tmp, { recursive: true, force: true });
     }
@@ -453,8 +438,8 @@ describe('Prometheus scraping a demo flowlens with deploy/prometheus/prometheus.
     assert.ok(util.some((s) => value(s) > 0));
     // A percentage. Checked on the simulated fabric's switches (the topology); the demo's
     // other agents are reported, not failed, when they exceed it.
-    assert.ok(collector !== undefined);
-    const fabric = collector.engine.topology.agents();
+    assert.ok(tc !== undefined);
+    const fabric = tc.collector.engine.topology.agents();
     assert.ok(fabric.size > 0, 'the demo loads a topology');
     const over = util.filter((s) => value(s) > 100.5);
     const overFabric = over.filter((s) => fabric.has(s.metric.agent ?? ''));
