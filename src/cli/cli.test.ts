@@ -1,22 +1,15 @@
 /** The `flowlens` command as users run it: a real process, real files, exit codes. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { writePcapng } from '../ingest/pcap-writer.js';
 import { BasicStream } from '../simulate/basic.js';
+import { flowlensSync as flowlens } from '../testing/cli.js';
 
-const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.js');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'flowlens-cli-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
-
-function flowlens(...args: string[]) {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 test('--help lists the commands; unknown commands exit 2', () => {
   const help = flowlens('--help');

@@ -1,47 +1,24 @@
 /** `flowlens simulate` and `flowlens replay` against a live collector over UDP loopback. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { type Collector, startCollector } from '../collector.js';
-import { loadConfig } from '../common/config.js';
+import type { Collector } from '../collector.js';
 import { writePcap } from '../ingest/pcap-writer.js';
 import { BasicStream } from '../simulate/basic.js';
+import { flowlens } from '../testing/cli.js';
+import { startTestCollector, type TestCollector } from '../testing/collector.js';
 
-const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.js');
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'flowlens-send-'));
+let tc: TestCollector;
 let collector: Collector;
+/** Scratch space for capture files: the collector's throw-away state directory. */
+let tmp = '';
 
 before(async () => {
-  const flags = {
-    'sflow.port': '0',
-    'ipfix.port': '-1',
-    'netflow.port': '-1',
-    'http.port': '0',
-    'udp.host': '127.0.0.1',
-    'http.host': '127.0.0.1',
-    'state.dir': tmp,
-  };
-  collector = await startCollector(loadConfig({ flags }), { version: 'test' });
+  tc = await startTestCollector();
+  ({ collector, stateDir: tmp } = tc);
 });
-after(async () => {
-  await collector.stop();
-  rmSync(tmp, { recursive: true, force: true });
-});
-
-function flowlens(...args: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
-}
+after(() => tc.stop());
 
 test('simulate basic: every datagram arrives, in sequence, from four agents', async () => {
   const before = collector.agents.totals().datagrams;

@@ -1,6 +1,5 @@
 /** `flowlens simulate fabric|ddos` as users run them: a real process sending to a local UDP socket. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -8,11 +7,10 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { decodeSflow } from '../decode/sflow/decode.js';
 import { Topology } from '../engine/topology.js';
+import { flowlens } from '../testing/cli.js';
 
-const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.js');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'flowlens-simulate-'));
 let socket: dgram.Socket;
 let received: Buffer[] = [];
@@ -46,17 +44,6 @@ after(() => {
   server.close();
   rmSync(tmp, { recursive: true, force: true });
 });
-
-function flowlens(...args: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
-}
 
 const to = () => `127.0.0.1:${(socket.address() as AddressInfo).port}`;
 /** Waits until `count` datagrams have been read from the socket (loaded machines drain it slowly). */

@@ -1,22 +1,15 @@
 /** `flowlens decode` on IPFIX / NetFlow input: a real process, files in command-line order sharing templates. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { writePcapng } from '../../ingest/pcap-writer.js';
+import { flowlensSync as flowlens } from '../../testing/cli.js';
 import { encodeIpfix, encodeNetflow5, encodeNetflow9, type TemplateDef } from './encode.js';
 
-const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../cli/main.js');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'flowlens-netflow-cli-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
-
-function flowlens(...args: string[]) {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 const T: TemplateDef = {
   id: 300,
