@@ -321,52 +321,44 @@ export function createApi(deps: ApiDeps): Api {
   });
 
   // --- groups and maps ------------------------------------------------------------
-  app.get('/group/json', (c) => {
-    const out: Record<string, unknown> = {};
-    for (const n of engine.groups.names()) out[n] = engine.groups.get(n);
-    return c.json(out);
-  });
-  app.get('/group/:name/json', (c) => {
-    const g = engine.groups.get(c.req.param('name'));
-    return g === undefined ? fail(c, 404, `no group '${c.req.param('name')}'`) : c.json(g);
-  });
-  app.put('/group/:name/json', async (c) => {
-    const name = c.req.param('name');
-    checkName('group', name);
-    if (engine.groups.get(name) === undefined && engine.groups.size >= 1000)
-      throw new LimitError('at most 1000 group sets may be defined');
-    engine.groups.set(name, await jsonBody(c));
-    changed();
-    return c.body(null, 204);
-  });
-  app.delete('/group/:name/json', (c) => {
-    if (!engine.groups.delete(c.req.param('name'))) return fail(c, 404, `no group '${c.req.param('name')}'`);
-    changed();
-    return c.body(null, 204);
-  });
-  app.get('/map/json', (c) => {
-    const out: Record<string, unknown> = {};
-    for (const n of engine.maps.names()) out[n] = engine.maps.get(n);
-    return c.json(out);
-  });
-  app.get('/map/:name/json', (c) => {
-    const m = engine.maps.get(c.req.param('name'));
-    return m === undefined ? fail(c, 404, `no map '${c.req.param('name')}'`) : c.json(m);
-  });
-  app.put('/map/:name/json', async (c) => {
-    const name = c.req.param('name');
-    checkName('map', name);
-    if (engine.maps.get(name) === undefined && engine.maps.size >= 1000)
-      throw new LimitError('at most 1000 maps may be defined');
-    engine.maps.set(name, await jsonBody(c));
-    changed();
-    return c.body(null, 204);
-  });
-  app.delete('/map/:name/json', (c) => {
-    if (!engine.maps.delete(c.req.param('name'))) return fail(c, 404, `no map '${c.req.param('name')}'`);
-    changed();
-    return c.body(null, 204);
-  });
+  // Group sets and maps: the same four routes over a named collection each.
+  const named = <T>(
+    kind: 'group' | 'map',
+    what: string,
+    store: {
+      names(): string[];
+      get(name: string): T | undefined;
+      set(name: string, definition: unknown): void;
+      delete(name: string): boolean;
+      readonly size: number;
+    },
+  ) => {
+    app.get(`/${kind}/json`, (c) => {
+      const out: Record<string, unknown> = {};
+      for (const n of store.names()) out[n] = store.get(n);
+      return c.json(out);
+    });
+    app.get(`/${kind}/:name/json`, (c) => {
+      const v = store.get(c.req.param('name'));
+      return v === undefined ? fail(c, 404, `no ${kind} '${c.req.param('name')}'`) : c.json(v);
+    });
+    app.put(`/${kind}/:name/json`, async (c) => {
+      const name = c.req.param('name');
+      checkName(kind, name);
+      if (store.get(name) === undefined && store.size >= 1000)
+        throw new LimitError(`at most 1000 ${what} may be defined`);
+      store.set(name, await jsonBody(c));
+      changed();
+      return c.body(null, 204);
+    });
+    app.delete(`/${kind}/:name/json`, (c) => {
+      if (!store.delete(c.req.param('name'))) return fail(c, 404, `no ${kind} '${c.req.param('name')}'`);
+      changed();
+      return c.body(null, 204);
+    });
+  };
+  named('group', 'group sets', engine.groups);
+  named('map', 'maps', engine.maps);
 
   // --- thresholds and events ------------------------------------------------------
   app.get('/threshold/json', (c) => c.json(thresholds.all()));

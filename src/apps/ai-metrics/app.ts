@@ -16,6 +16,7 @@
  */
 import type { Engine } from '../../engine/engine.js';
 import type { ActiveFlow } from '../../engine/flow-table.js';
+import type { Quartiles } from '../../engine/metrics/aggregate.js';
 import type { MetricQuery } from '../../engine/metrics/index.js';
 import { aiFlows } from './flows.js';
 import { FAST_FLOW, PeriodDetector, type PeriodStatus } from './period.js';
@@ -76,6 +77,16 @@ function emptyPoints(): AiPoints {
 
 function num(v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : 0;
+}
+
+/** The link load histogram (min, quartiles, max) of edge or core ports, bytes/s to bits/s. */
+function setLinkLoad(p: AiPoints, ports: 'edge' | 'core', q: Quartiles | undefined): void {
+  if (q === undefined) return;
+  p[`${ports}_min_bps`] = q.min * 8;
+  p[`${ports}_q1_bps`] = q.q1 * 8;
+  p[`${ports}_med_bps`] = q.med * 8;
+  p[`${ports}_q3_bps`] = q.q3 * 8;
+  p[`${ports}_max_bps`] = q.max * 8;
 }
 
 export class AiMetricsApp {
@@ -158,24 +169,10 @@ export class AiMetricsApp {
     if (edge !== undefined) {
       const [total, med] = metrics.metric(edge, 'sum:ai_bytes,med:ai_bytes', undefined, nowMs);
       p.bps = num(total?.metricValue) * 8;
-      const q = med?.quartiles;
-      if (q !== undefined) {
-        p.edge_min_bps = q.min * 8;
-        p.edge_q1_bps = q.q1 * 8;
-        p.edge_med_bps = q.med * 8;
-        p.edge_q3_bps = q.q3 * 8;
-        p.edge_max_bps = q.max * 8;
-      }
+      setLinkLoad(p, 'edge', med?.quartiles);
     }
     if (core !== undefined) {
-      const q = metrics.metric(core, 'med:ai_bytes', undefined, nowMs)[0]?.quartiles;
-      if (q !== undefined) {
-        p.core_min_bps = q.min * 8;
-        p.core_q1_bps = q.q1 * 8;
-        p.core_med_bps = q.med * 8;
-        p.core_q3_bps = q.q3 * 8;
-        p.core_max_bps = q.max * 8;
-      }
+      setLinkLoad(p, 'core', metrics.metric(core, 'med:ai_bytes', undefined, nowMs)[0]?.quartiles);
     }
     if (topology !== undefined) {
       const [di, ei, dout, eout, ecn, cnp, trim] = metrics.metric(
