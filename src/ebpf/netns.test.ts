@@ -19,6 +19,7 @@ import { readUdpCounters, type UdpCounterSnapshot } from '../doctor/proc.js';
 import { NetnsTestbed, netnsUnavailable, type RunOutput } from '../testing/netns.js';
 import { ipfixMessage } from '../testing/netns-ipfix.js';
 import type { ReceivedDatagram } from '../testing/udp-receiver.js';
+import { waitUntil } from '../testing/wait.js';
 import type { AttachResult, DetachResult, FixCounters, FixStatus } from './csum-fix.js';
 import { findTool } from './tools.js';
 
@@ -61,14 +62,6 @@ function payloads(rounds: number, max = 1452): Buffer[] {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function waitUntil(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 describe('csum-fix and doctor in network namespaces', { skip, timeout: 120_000 }, () => {

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { waitUntil } from '../testing/wait.js';
 import { loadRecvmmsg, resetRecvmmsgForTests } from './recvmmsg.js';
 import { type DatagramHandler, listenUdp, procUdpSockets, type UdpMode, udpModeFromEnv } from './udp.js';
 
@@ -69,13 +70,7 @@ function send(s: dgram.Socket, buf: Buffer, port: number, host: string): Promise
   return new Promise((resolve, reject) => s.send(buf, port, host, (err) => (err ? reject(err) : resolve())));
 }
 
-async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const waitFor = (cond: () => boolean, ms = 3000) => waitUntil('datagrams', cond, ms);
 
 const modes: { mode: UdpMode; skip: string | false }[] = [
   { mode: 'dgram', skip: false },
