@@ -58,15 +58,22 @@ export function tcpFlow(
   };
 }
 
+export interface SentFlows {
+  datagrams: number;
+  /** When each flow's samples left (ms), one entry per sample. */
+  sampleTimes: Map<TestFlow, number[]>;
+}
+
 /**
  * Sends the flows to 127.0.0.1:port for `ms` milliseconds: each flow's samples
  * arrive as a Poisson process at rate bits/8/(frame bytes)/N per second,
- * seven samples to a datagram per agent. Resolves with the datagrams sent.
+ * seven samples to a datagram per agent.
  */
-export async function sendFlows(port: number, flows: TestFlow[], ms: number, seed = 1): Promise<number> {
+export async function sendFlows(port: number, flows: TestFlow[], ms: number, seed = 1): Promise<SentFlows> {
   const rnd = new Random(seed);
   const socket = dgram.createSocket('udp4');
-  const pending = new Map<string, SampleInput[]>();
+  const pending = new Map<string, { f: TestFlow; sample: SampleInput }[]>();
+  const sampleTimes = new Map<TestFlow, number[]>(flows.map((f) => [f, []]));
   const sequence = new Map<string, number>();
   let sent = 0;
   const next = flows.map((f) => ({ f, at: 0 }));
@@ -82,8 +89,15 @@ export async function sendFlows(port: number, flows: TestFlow[], ms: number, see
     pending.set(agent, []);
     const seq = (sequence.get(agent) ?? 0) + 1;
     sequence.set(agent, seq);
-    const buf = encodeSflow({ agent, subAgentId: 0, sequence: seq, uptime: Date.now() - start, samples });
+    const buf = encodeSflow({
+      agent,
+      subAgentId: 0,
+      sequence: seq,
+      uptime: Date.now() - start,
+      samples: samples.map((p) => p.sample),
+    });
     await new Promise<void>((resolve) => socket.send(buf, port, '127.0.0.1', () => resolve()));
+    for (const p of samples) sampleTimes.get(p.f)?.push(Date.now());
     sent++;
   };
   let flowSeq = 0;
@@ -95,7 +109,7 @@ export async function sendFlows(port: number, flows: TestFlow[], ms: number, see
         const list = pending.get(f.agent) ?? [];
         pending.set(f.agent, list);
         flowSeq++;
-        list.push(flowSampleOf(f, flowSeq));
+        list.push({ f, sample: flowSampleOf(f, flowSeq) });
         if (list.length >= 7) await flush(f.agent);
         n.at += interval(f);
       }
@@ -106,5 +120,24 @@ export async function sendFlows(port: number, flows: TestFlow[], ms: number, see
   }
   for (const agent of pending.keys()) await flush(agent);
   socket.close();
-  return sent;
+  return { datagrams: sent, sampleTimes };
+}
+
+/**
+ * What a flow's value (bytes/s or frames/s) smoothed over `t` seconds reads at
+ * `nowMs` for exactly the samples sent: the expectation to test the engine
+ * against when timers slip and samples leave in bursts (a loaded machine),
+ * rather than the nominal rate.
+ */
+export function smoothedRate(
+  f: TestFlow,
+  times: readonly number[],
+  t: number,
+  nowMs: number,
+  value: 'bytes' | 'frames' = 'bytes',
+): number {
+  const perSample = (value === 'bytes' ? f.spec.frameLength + 4 : 1) * f.samplingRate;
+  let sum = 0;
+  for (const at of times) sum += perSample * Math.exp(-Math.max(0, nowMs - at) / (t * 1000));
+  return sum / t;
 }

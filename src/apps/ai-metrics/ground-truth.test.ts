@@ -21,7 +21,9 @@
  * discards_out the interface counters, i.e. every dropped packet. The table
  * printed is the one in docs/ai-metrics.md.
  */
+
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { mock, type TestContext, test } from 'node:test';
 import {
   type FabricGroundTruth,
@@ -44,6 +46,30 @@ interface Measured {
 }
 
 /**
+ * GETs JSON on a new connection each time. The mocked Date skews the HTTP
+ * client's keep-alive bookkeeping against the server's real-time idle timeout
+ * (simulated seconds take longer than real ones on a loaded machine), and a
+ * reused connection the server has just closed fails with ECONNRESET.
+ */
+function getFresh<T>(url: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          body += d;
+        });
+        res.on('end', () => {
+          if (res.statusCode === 200) resolve(JSON.parse(body) as T);
+          else reject(new Error(`${url}: HTTP ${res.statusCode} ${body}`));
+        });
+      })
+      .on('error', reject);
+  });
+}
+
+/**
  * Runs the fabric for `seconds` of simulated time into a collector and returns the app's
  * points for the last `windowSeconds` with the simulator's truth for the same seconds.
  */
@@ -59,7 +85,7 @@ async function measure(options: FabricOptions, seconds: number, windowSeconds: n
       // The clock first (the app's timers fire up to t), then what the agents sent by t.
       mock.timers.tick(STEP_MS);
       for (const d of sim.stepTimed(t)) tc.collector.receive(d.payload, d.agent, 6343);
-      if (t % 1000 === 0 && t > from) points.push(await tc.getJson<Points>(`${APP}/metric/json`));
+      if (t % 1000 === 0 && t > from) points.push(await getFresh<Points>(`${tc.base}${APP}/metric/json`));
     }
     return { truth: sim.groundTruth(from, seconds * 1000), points, last: points[points.length - 1] };
   } finally {
