@@ -21,6 +21,8 @@ export class SourceRegistry {
   private readonly lastMs: number[] = [];
   private readonly free: number[] = [];
   private live = 0;
+  private lastAgent = '';
+  private lastPerAgent: Map<number, number> | undefined;
 
   get size(): number {
     return this.live;
@@ -41,11 +43,14 @@ export class SourceRegistry {
 
   /** The source with sFlow's numeric data source id (type 0 = ifIndex), named as sFlow-RT names it. */
   byIndex(agent: string, sourceIdType: number, sourceIdIndex: number, nowMs: number): number {
-    let perAgent = this.byAgent.get(agent);
+    // Samples come a datagram at a time, all from one agent.
+    let perAgent = agent === this.lastAgent ? this.lastPerAgent : this.byAgent.get(agent);
     if (perAgent === undefined) {
       perAgent = new Map();
       this.byAgent.set(agent, perAgent);
     }
+    this.lastAgent = agent;
+    this.lastPerAgent = perAgent;
     const n = sourceIdType * 4294967296 + sourceIdIndex;
     let id = perAgent.get(n);
     if (id === undefined) {
@@ -84,6 +89,8 @@ export class SourceRegistry {
    * source idle for longer than its own horizon.
    */
   prune(horizonMs: number): number[] {
+    this.lastAgent = '';
+    this.lastPerAgent = undefined;
     const gone: number[] = [];
     for (const id of this.byText.values()) if ((this.lastMs[id] ?? 0) < horizonMs) gone.push(id);
     for (const id of gone) {
