@@ -25,6 +25,7 @@
 import type { FieldRecord, FieldValue } from '../../decode/sflow/struct.js';
 import type { CountersSample, RtMetricSample } from '../../decode/sflow/types.js';
 import {
+  type DerivedMetric,
   FIELD_TYPES,
   type FieldMetric,
   MAPPING_BY_FORMAT,
@@ -154,24 +155,45 @@ interface CompiledField {
   type: string | undefined;
   /** Position of the field's baseline in its record's Baseline. */
   index: number;
+  /** Slot of the field's metric among the record's names. */
+  slot: number;
   bits: 32 | 64;
 }
 
 interface CompiledMapping {
   mapping: RecordMapping;
   fields: CompiledField[];
+  /** Every metric name the record can give (fields, then derived), each once: a record's values go in these slots. */
+  names: string[];
+  slotOf: ReadonlyMap<string, number>;
+  /** Per slot: computed for derived metrics but not reported. */
+  hiddenSlot: boolean[];
+  derived: { slot: number; compute: DerivedMetric['compute'] }[];
   hidden: ReadonlySet<string>;
 }
 
-/** The catalog with field types and baseline keys resolved once. */
+/** The catalog with field types, baseline positions and metric slots resolved once. */
 const COMPILED: ReadonlyMap<string, CompiledMapping> = new Map(
   [...MAPPING_BY_FORMAT].map(([format, mapping]) => {
+    const slotOf = new Map<string, number>();
+    const names: string[] = [];
+    const slot = (name: string) => {
+      let i = slotOf.get(name);
+      if (i === undefined) {
+        i = names.length;
+        names.push(name);
+        slotOf.set(name, i);
+      }
+      return i;
+    };
     const fields = mapping.fields.map((fm, index): CompiledField => {
       const type = FIELD_TYPES.get(`${format}/${fm.field}`);
-      return { fm, type, index, bits: type === 'u64' ? 64 : 32 };
+      return { fm, type, index, slot: slot(fm.metric), bits: type === 'u64' ? 64 : 32 };
     });
+    const derived = (mapping.derived ?? []).map((d) => ({ slot: slot(d.metric), compute: d.compute }));
     const hidden = new Set(mapping.fields.filter((f) => f.hidden === true).map((f) => f.metric));
-    return [format, { mapping, fields, hidden }];
+    const hiddenSlot = names.map((n) => hidden.has(n));
+    return [format, { mapping, fields, names, slotOf, hiddenSlot, derived, hidden }];
   }),
 );
 
@@ -187,11 +209,15 @@ export class CounterDeriver {
   private readonly state = new Map<string, SourceState>();
   private readonly maxSources: number;
   private readonly maxIntervalMs: number;
-  /** Metrics of the record being derived, by catalog name (before any vir_ prefix); reused. */
-  private readonly local = new Map<string, MetricValue>();
-  /** Numeric lookup into `local` for derived metrics. */
+  /** Metrics of the record being derived, by its mapping's slots (before any vir_ prefix); reused. */
+  private slots: (MetricValue | undefined)[] = [];
+  /** Metrics of array fields, whose names depend on the data (`<metric>_<i>`). */
+  private readonly arrayMetrics = new Map<string, MetricValue>();
+  private current: CompiledMapping | undefined;
+  /** Numeric lookup of the record's metrics by name, for derived metrics. */
   private readonly get = (name: string): number | undefined => {
-    const v = this.local.get(name);
+    const i = this.current?.slotOf.get(name);
+    const v = i === undefined ? this.arrayMetrics.get(name) : this.slots[i];
     return typeof v === 'number' ? v : undefined;
   };
   private readonly counters: DeriverStats = {
@@ -238,7 +264,6 @@ export class CounterDeriver {
     const values = new Map<string, MetricValue>();
     const baselines = new Map<string, Baseline>();
     const pass: Pass = { prev: undefined, next: [], seconds };
-    const local = this.local;
     for (const rec of sample.records) {
       const compiled = COMPILED.get(rec.format);
       if (compiled === undefined || !('name' in rec) || 'error' in rec) {
@@ -248,10 +273,14 @@ export class CounterDeriver {
       pass.prev = prev?.counters.get(rec.format);
       pass.next = [];
       baselines.set(rec.format, pass.next);
-      local.clear();
       this.deriveRecord(compiled, rec as FieldRecord, pass);
       const prefix = virtual && compiled.mapping.virtualizable === true ? VIR_PREFIX : '';
-      for (const [name, v] of local) if (!compiled.hidden.has(name)) values.set(prefix + name, v);
+      const slots = this.slots;
+      for (let i = 0; i < compiled.names.length; i++) {
+        const v = slots[i];
+        if (v !== undefined && !compiled.hiddenSlot[i]) values.set(prefix + compiled.names[i], v);
+      }
+      for (const [name, v] of this.arrayMetrics) if (!compiled.hidden.has(name)) values.set(prefix + name, v);
     }
 
     this.remember(key, { seq, timeMs, uptimeMs: input.uptimeMs, counters: baselines });
@@ -345,8 +374,13 @@ export class CounterDeriver {
     }
   }
 
+  /** Fills `slots` (and `arrayMetrics`) with the metrics of one record. */
   private deriveRecord(compiled: CompiledMapping, rec: FieldRecord, pass: Pass): void {
-    const local = this.local;
+    this.current = compiled;
+    const slots = this.slots;
+    slots.length = 0;
+    for (let i = 0; i < compiled.names.length; i++) slots.push(undefined);
+    if (this.arrayMetrics.size > 0) this.arrayMetrics.clear();
     for (const cf of compiled.fields) {
       const raw = rec[cf.fm.field];
       if (raw === undefined) continue;
@@ -359,13 +393,11 @@ export class CounterDeriver {
         continue;
       }
       const v = this.fieldValue(cf, raw, pass);
-      if (v !== undefined) local.set(cf.fm.metric, v);
+      if (v !== undefined) slots[cf.slot] = v;
     }
-    const derived = compiled.mapping.derived;
-    if (derived === undefined) return;
-    for (const d of derived) {
+    for (const d of compiled.derived) {
       const v = d.compute(this.get);
-      if (v !== undefined && Number.isFinite(v)) local.set(d.metric, v);
+      if (v !== undefined && Number.isFinite(v)) slots[d.slot] = v;
     }
   }
 
@@ -405,7 +437,7 @@ export class CounterDeriver {
 
   /** Array fields: numbers as `<metric>_<i>`, structures as `<metric>_<i>_<subfield>`. */
   private deriveArray(fm: FieldMetric, raw: FieldValue): void {
-    const local = this.local;
+    const out = this.arrayMetrics;
     if (!Array.isArray(raw)) return;
     const n = Math.min(raw.length, MAX_ARRAY_METRICS);
     for (let i = 0; i < n; i++) {
@@ -413,10 +445,10 @@ export class CounterDeriver {
       if (typeof item === 'number') {
         const v = fm.kind === 'percent100' ? (item < 0 ? undefined : item / 100) : item;
         if (v === undefined || item === U32_UNKNOWN) this.counters.unknown++;
-        else local.set(`${fm.metric}_${i}`, v);
+        else out.set(`${fm.metric}_${i}`, v);
       } else if (typeof item === 'string') {
         // A list of texts (MAC addresses): one metric.
-        local.set(fm.metric, (raw as string[]).slice(0, n).join(','));
+        out.set(fm.metric, (raw as string[]).slice(0, n).join(','));
         return;
       } else {
         const idx = typeof item.index === 'number' ? item.index : i;
@@ -425,13 +457,13 @@ export class CounterDeriver {
           const name = `${fm.metric}_${idx}_${k.toLowerCase()}`;
           if (typeof v === 'number') {
             if (v === U32_UNKNOWN) this.counters.unknown++;
-            else local.set(name, v);
+            else out.set(name, v);
           } else if (typeof v === 'bigint') {
-            if (v !== U64_UNKNOWN) local.set(name, Number(v));
+            if (v !== U64_UNKNOWN) out.set(name, Number(v));
           } else if (typeof v === 'string') {
-            if (v !== '') local.set(name, v);
+            if (v !== '') out.set(name, v);
           } else if (Array.isArray(v) && v.length > 0) {
-            local.set(name, v.slice(0, MAX_ARRAY_METRICS).map(String).join(','));
+            out.set(name, v.slice(0, MAX_ARRAY_METRICS).map(String).join(','));
           }
         }
       }
