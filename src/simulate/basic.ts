@@ -47,6 +47,8 @@ interface AgentState {
 }
 
 interface SimFlow {
+  /** Position in the flow list: fixes the ports the flow uses at each agent. */
+  index: number;
   spec: FrameSpec;
   weight: number;
   key: string;
@@ -168,7 +170,7 @@ export class BasicStream {
       sizes = udp ? UDP_SIZES : TCP_SIZES;
     }
     const key = `${spec.src},${spec.dst},${spec.protocol},${spec.srcPort},${spec.dstPort}`;
-    return { spec, weight, key, sizes };
+    return { index: i, spec, weight, key, sizes };
   }
 
   private pickFlow(): SimFlow {
@@ -209,8 +211,11 @@ export class BasicStream {
     const r = this.rnd;
     const frameLength = Math.max(r.pick(flow.sizes), minimumFrameLength(flow.spec));
     const header = buildFrame({ ...flow.spec, frameLength }, this.options.headerBytes);
-    const inputIf = r.int(1, 48);
-    const outputIf = r.int(1, 48);
+    // A flow enters and leaves each switch by fixed ports, as real traffic does (not a
+    // random port per packet, which would spread every flow over every data source).
+    const spread = this.agents.indexOf(agent) * 11;
+    const inputIf = 1 + ((flow.index * 37 + spread) % 48);
+    const outputIf = 1 + ((flow.index * 53 + spread + 24) % 48);
     agent.flowSequence++;
     // Interface counters follow the sampled traffic (each sample stands for samplingRate frames),
     // so utilisation stays consistent with the flows at any sending rate.
