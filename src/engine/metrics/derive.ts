@@ -52,6 +52,9 @@ export interface DerivedMetrics {
   values: Map<string, MetricValue>;
 }
 
+/** Takes one derived metric. */
+export type MetricSink = (name: string, value: MetricValue) => void;
+
 export interface DeriverOptions {
   /** Most (agent, data source) baselines kept; the least recently updated are dropped. Default 262 144. */
   maxSources?: number;
@@ -245,6 +248,20 @@ export class CounterDeriver {
 
   /** Metrics of one counters sample; undefined for a duplicate. */
   derive(input: CounterSampleInput): DerivedMetrics | undefined {
+    const values = new Map<string, MetricValue>();
+    const dataSource = this.deriveTo(input, () => (name, v) => values.set(name, v));
+    return dataSource === undefined
+      ? undefined
+      : { agent: input.agent, dataSource, timeMs: input.timeMs, values };
+  }
+
+  /**
+   * The same as derive(), handing each metric to the sink that `open` returns for
+   * the sample's data source (opened once, after the duplicate check) instead of
+   * collecting them: the store takes them without an intermediate Map. Returns
+   * the data source, or undefined for a duplicate.
+   */
+  deriveTo(input: CounterSampleInput, open: (dataSource: string) => MetricSink): string | undefined {
     const { agent, sample, timeMs } = input;
     const dataSource = dataSourceName(sample.sourceIdType, sample.sourceIdIndex);
     const key = `${agent}>${dataSource}`;
@@ -260,8 +277,8 @@ export class CounterDeriver {
     }
     this.counters.samples++;
 
+    const emit = open(dataSource);
     const virtual = sample.records.some((r) => VIRTUAL_MARKERS.has(r.format));
-    const values = new Map<string, MetricValue>();
     const baselines = new Map<string, Baseline>();
     const pass: Pass = { prev: undefined, next: [], seconds };
     for (const rec of sample.records) {
@@ -278,13 +295,13 @@ export class CounterDeriver {
       const slots = this.slots;
       for (let i = 0; i < compiled.names.length; i++) {
         const v = slots[i];
-        if (v !== undefined && !compiled.hiddenSlot[i]) values.set(prefix + compiled.names[i], v);
+        if (v !== undefined && !compiled.hiddenSlot[i]) emit(prefix + compiled.names[i], v);
       }
-      for (const [name, v] of this.arrayMetrics) if (!compiled.hidden.has(name)) values.set(prefix + name, v);
+      for (const [name, v] of this.arrayMetrics) if (!compiled.hidden.has(name)) emit(prefix + name, v);
     }
 
     this.remember(key, { seq, timeMs, uptimeMs: input.uptimeMs, counters: baselines });
-    return { agent, dataSource, timeMs, values };
+    return dataSource;
   }
 
   /**

@@ -16,9 +16,8 @@ export function ingestDatagram(
   let n = 0;
   for (const s of d.samples) {
     if (s.type === 'counters_sample' || s.type === 'counters_sample_expanded') {
-      const out = deriver.derive({ agent: d.agent, sample: s, timeMs: nowMs, uptimeMs: d.uptime });
-      if (out === undefined) continue;
-      store.ingest(out);
+      const input = { agent: d.agent, sample: s, timeMs: nowMs, uptimeMs: d.uptime };
+      if (deriver.deriveTo(input, (ds) => store.counterUpdate(d.agent, ds, nowMs)) === undefined) continue;
       n++;
     } else if (s.type === 'rtmetric') {
       store.ingest(deriver.deriveRtMetric(d.agent, s, nowMs));

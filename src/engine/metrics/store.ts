@@ -104,19 +104,29 @@ export class MetricStore {
     values: Iterable<readonly [string, MetricValue]>,
     nowMs: number,
   ): void {
+    const set = this.counterUpdate(agent, dataSource, nowMs);
+    for (const [name, value] of values) set(name, value);
+  }
+
+  /** Starts an update of one data source's counter values at `nowMs`; returns the setter of each value. */
+  counterUpdate(
+    agent: string,
+    dataSource: string,
+    nowMs: number,
+  ): (name: string, value: MetricValue) => void {
     const s = this.touch(agent, dataSource, nowMs);
     if (s.lastCounterUpdate > 0 && nowMs > s.lastCounterUpdate) {
       const dt = nowMs - s.lastCounterUpdate;
       s.intervalMs = s.intervalMs === 0 ? dt : 0.75 * s.intervalMs + 0.25 * dt;
     }
     s.lastCounterUpdate = nowMs;
-    for (const [name, value] of values) {
+    return (name, value) => {
       const e = s.metrics.get(name);
       if (e !== undefined && e.flow === undefined) {
         e.value = value;
         e.lastUpdate = nowMs;
       } else this.put(s, name, { value, lastUpdate: nowMs });
-    }
+    };
   }
 
   /** Stores the output of CounterDeriver.derive(). */
