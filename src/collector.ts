@@ -69,7 +69,8 @@ export async function startCollector(config: Config, given: CollectorOptions): P
     onError: (err) => warn(`templates not persisted: ${err.message}`),
   });
   const flowExports = new FlowExportDecoder({ templates });
-  const byProtocol = new Map<TelemetryProtocol, number>();
+  // A plain record, not a Map: one property increment per datagram.
+  const byProtocol: Partial<Record<TelemetryProtocol, number>> = {};
   const deriver = new CounterDeriver();
   const store = new MetricStore();
   const topology = engine.topology;
@@ -100,7 +101,7 @@ export async function startCollector(config: Config, given: CollectorOptions): P
   const receive = (payload: Buffer, address: string, port: number) => {
     const now = Date.now();
     const protocol = detectProtocol(payload);
-    byProtocol.set(protocol, (byProtocol.get(protocol) ?? 0) + 1);
+    byProtocol[protocol] = (byProtocol[protocol] ?? 0) + 1;
     if (protocol === 'sflow5') {
       const d = decodeSflow(payload, decodeStats);
       if ('samples' in d) {
@@ -198,7 +199,7 @@ export async function startCollector(config: Config, given: CollectorOptions): P
     'Datagrams received, by detected protocol',
     ['protocol'],
     (g) => {
-      for (const [p, n] of byProtocol) g.set({ protocol: p }, n);
+      for (const [p, n] of Object.entries(byProtocol)) g.set({ protocol: p }, n);
     },
   );
   healthMetric('flowlens_udp_datagrams_total', 'Datagrams read from each UDP listener', ['listener'], (g) => {

@@ -59,18 +59,38 @@ function zeroCounts(): Counts {
   };
 }
 
-interface StreamState {
-  next: number;
-  /** Recent sequence numbers, to tell duplicates from late arrivals. */
-  recent: Set<number>;
-}
-
 /** How far back a sequence number may be and still count as reordering rather than a restart. */
 const REORDER_WINDOW = 64;
+const RECENT = REORDER_WINDOW * 2;
+
+/** One sequence stream (agent, sub-agent): the next number expected and the recent ones. */
+class StreamState {
+  /** The last RECENT sequence numbers seen, a ring: tells duplicates from late arrivals. */
+  private readonly recent = new Float64Array(RECENT);
+  private seen = 0;
+
+  constructor(public next: number) {}
+
+  remember(seq: number): void {
+    this.recent[this.seen % RECENT] = seq;
+    this.seen++;
+  }
+
+  has(seq: number): boolean {
+    const n = Math.min(this.seen, RECENT);
+    for (let i = 0; i < n; i++) if (this.recent[i] === seq) return true;
+    return false;
+  }
+
+  forget(): void {
+    this.seen = 0;
+  }
+}
 
 export class AgentTracker {
   private readonly agents = new Map<string, AgentCounters>();
-  private readonly streams = new Map<string, StreamState>();
+  /** Per agent, its sub-agents' sequence streams. */
+  private readonly streams = new Map<string, Map<number, StreamState>>();
 
   constructor(private readonly maxAgents = 10_000) {}
 
@@ -96,7 +116,12 @@ export class AgentTracker {
       else if (s.type === 'discarded_packet') c.discardSamples++;
       if ('error' in s && s.error !== undefined) c.decodeErrors++;
     }
-    this.sequence(c, `${d.agent}>${d.subAgentId}`, d.sequence);
+    let subAgents = this.streams.get(d.agent);
+    if (subAgents === undefined) {
+      subAgents = new Map();
+      this.streams.set(d.agent, subAgents);
+    }
+    this.sequence(c, subAgents, d.subAgentId, d.sequence);
   }
 
   /** An IPFIX / NetFlow message (its sequence numbers are tracked by the decoder). */
@@ -120,11 +145,17 @@ export class AgentTracker {
     c.lastSeen = nowMs;
   }
 
-  private sequence(c: AgentCounters, stream: string, seq: number): void {
-    let st = this.streams.get(stream);
+  private sequence(
+    c: AgentCounters,
+    subAgents: Map<number, StreamState>,
+    subAgent: number,
+    seq: number,
+  ): void {
+    let st = subAgents.get(subAgent);
     if (st === undefined) {
-      st = { next: (seq + 1) >>> 0, recent: new Set([seq]) };
-      this.streams.set(stream, st);
+      st = new StreamState((seq + 1) >>> 0);
+      st.remember(seq);
+      subAgents.set(subAgent, st);
       c.subAgents++;
       return;
     }
@@ -135,7 +166,7 @@ export class AgentTracker {
       c.sequenceGaps += delta;
       st.next = (seq + 1) >>> 0;
     } else if (delta < 0 && delta >= -REORDER_WINDOW) {
-      if (st.recent.has(seq)) c.duplicates++;
+      if (st.has(seq)) c.duplicates++;
       else {
         c.outOfOrder++;
         // It was counted as lost when the gap opened; it arrived after all.
@@ -144,13 +175,9 @@ export class AgentTracker {
     } else {
       c.restarts++;
       st.next = (seq + 1) >>> 0;
-      st.recent.clear();
+      st.forget();
     }
-    st.recent.add(seq);
-    if (st.recent.size > REORDER_WINDOW * 2) {
-      const oldest = st.recent.values().next().value as number;
-      st.recent.delete(oldest);
-    }
+    st.remember(seq);
   }
 
   get(agent: string): AgentCounters | undefined {
