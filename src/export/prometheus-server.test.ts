@@ -457,8 +457,13 @@ describe('Prometheus scraping a demo flowlens with deploy/prometheus/prometheus.
           .join(', ')}`,
       );
 
-    // Lustre carries the bulk of the simulated services' traffic.
-    const services = await samples(`sum by (service) (sflow_cluster_service_bps{instance="${instance}"})`);
+    // Lustre carries the bulk of the simulated services' traffic. Each service's flow is
+    // defined by its first scrape, so the services appear over a few scrapes.
+    const lustre = (r: InstantSample[]) => r.some((s) => s.metric.service === 'Lustre' && value(s) > 0);
+    const services = await eventually(
+      () => samples(`sum by (service) (sflow_cluster_service_bps{instance="${instance}"})`),
+      lustre,
+    );
     const by = new Map(services.map((s) => [s.metric.service, value(s)]));
     assert.ok((by.get('Lustre') ?? 0) > 0, `services: ${JSON.stringify([...by])}`);
   });

@@ -213,7 +213,7 @@ export class CounterDeriver {
   private readonly maxSources: number;
   private readonly maxIntervalMs: number;
   /** Metrics of the record being derived, by its mapping's slots (before any vir_ prefix); reused. */
-  private slots: (MetricValue | undefined)[] = [];
+  private readonly slots: (MetricValue | undefined)[] = [];
   /** Metrics of array fields, whose names depend on the data (`<metric>_<i>`). */
   private readonly arrayMetrics = new Map<string, MetricValue>();
   private current: CompiledMapping | undefined;
