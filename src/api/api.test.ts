@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Collector } from '../collector.js';
+import { countersSample, interfaceCounters } from '../simulate/counters.js';
 import { startTestCollector, type TestCollector } from '../testing/collector.js';
 import { sendFlows, smoothedRate, tcpFlow } from '../testing/traffic.js';
 
@@ -269,8 +270,9 @@ test('counter samples become metrics: /metric, /table, /dump, Prometheus, thresh
   const dgram = await import('node:dgram');
   const socket = dgram.createSocket('udp4');
   after(() => socket.close());
+  /** Sends one counters sample of port 3 and resolves with when it left. */
   const send = (sequence: number, uptime: number, inOctets: number, outOctets: number) =>
-    new Promise<void>((resolve) =>
+    new Promise<number>((resolve) =>
       socket.send(
         encodeSflow({
           agent: '192.0.2.50',
@@ -278,57 +280,40 @@ test('counter samples become metrics: /metric, /table, /dump, Prometheus, thresh
           sequence,
           uptime,
           samples: [
-            {
-              type: 'counters_sample',
-              sequence,
-              sourceIdType: 0,
-              sourceIdIndex: 3,
-              records: [
-                {
-                  format: '0:1',
-                  ifIndex: 3,
-                  ifType: 6,
-                  ifSpeed: 10_000_000_000,
-                  ifDirection: 1,
-                  ifStatus: 3,
-                  ifInOctets: inOctets,
-                  ifInUcastPkts: sequence * 1000,
-                  ifInMulticastPkts: 0,
-                  ifInBroadcastPkts: 0,
-                  ifInDiscards: sequence * 10,
-                  ifInErrors: 0,
-                  ifInUnknownProtos: 0,
-                  ifOutOctets: outOctets,
-                  ifOutUcastPkts: 0,
-                  ifOutMulticastPkts: 0,
-                  ifOutBroadcastPkts: 0,
-                  ifOutDiscards: 0,
-                  ifOutErrors: 0,
-                  ifPromiscuousMode: 0,
-                },
-              ],
-            },
+            countersSample(sequence, 3, [
+              interfaceCounters({
+                ifIndex: 3,
+                speed: 10_000_000_000,
+                inOctets,
+                outOctets,
+                inPackets: sequence * 1000,
+                outPackets: 0,
+                inDiscards: sequence * 10,
+              }),
+            ]),
           ],
         }),
         collector.ports.sflow as number,
         '127.0.0.1',
-        () => resolve(),
+        () => resolve(Date.now()),
       ),
     );
   assert.equal(
     (await put('/threshold/hot-port/json', { metric: 'ifinutilization', value: 5, timeout: 1 })).status,
     204,
   );
-  await send(1, 100_000, 1e9, 1e9);
+  const first = await send(1, 100_000, 1e9, 1e9);
   await new Promise((r) => setTimeout(r, 1000));
-  // 1.25e8 bytes in over 1 s: 125 MB/s = 1 Gbit/s = 10% of 10G; 0.25e8 out = 2%.
-  await send(2, 101_000, 1.125e9, 1.025e9);
+  // 1.25e8 bytes in over about 1 s: 125 MB/s = 1 Gbit/s = 10% of 10G; 0.25e8 out = 2%. Rates are
+  // over the collector's receive times, so expect them over the interval the samples really left at.
+  const seconds = ((await send(2, 101_000, 1.125e9, 1.025e9)) - first) / 1000;
   await new Promise((r) => setTimeout(r, 400));
   const [inOctets, util] = await getJson<{ metricValue: number; agent: string; dataSource: string }[]>(
     '/metric/192.0.2.50/ifinoctets,max:ifinutilization/json',
   );
-  assert.ok(Math.abs(inOctets.metricValue - 1.25e8) / 1.25e8 < 0.01, `ifinoctets ${inOctets.metricValue}`);
-  assert.ok(Math.abs(util.metricValue - 10) < 0.1, `ifinutilization ${util.metricValue}`);
+  const inRate = 1.25e8 / seconds;
+  assert.ok(Math.abs(inOctets.metricValue - inRate) / inRate < 0.01, `ifinoctets ${inOctets.metricValue}`);
+  assert.ok(Math.abs(util.metricValue - inRate / 1.25e7) < 0.1, `ifinutilization ${util.metricValue}`);
   assert.deepEqual([util.agent, util.dataSource], ['192.0.2.50', '3']);
   const agentMetrics = await getJson<Record<string, unknown>>('/metric/192.0.2.50/json');
   assert.ok('3.ifoututilization' in agentMetrics, Object.keys(agentMetrics).join(','));
@@ -336,7 +321,7 @@ test('counter samples become metrics: /metric, /table, /dump, Prometheus, thresh
   const dump = await getJson<{ metricName: string; metricValue: number }[]>(
     '/dump/192.0.2.50/ifoututilization/json',
   );
-  assert.ok(Math.abs(dump[0].metricValue - 2) < 0.05);
+  assert.ok(Math.abs(dump[0].metricValue - 0.25e8 / seconds / 1.25e7) < 0.05);
   const table = await getJson<unknown[][]>('/table/192.0.2.50/ifinoctets,ifoutoctets/json');
   assert.equal(table.length, 1);
   const names = await getJson<Record<string, number>>('/metrics/json');
@@ -346,7 +331,7 @@ test('counter samples become metrics: /metric, /table, /dump, Prometheus, thresh
   ).text();
   const promUtil =
     /^sflow_ifinutilization\{[^}]*agent="192\.0\.2\.50"[^}]*datasource="3"[^}]*\} ([\d.]+)$/m.exec(prom);
-  assert.ok(promUtil !== null && Math.abs(Number(promUtil[1]) - 10) < 0.1, prom);
+  assert.ok(promUtil !== null && Math.abs(Number(promUtil[1]) - inRate / 1.25e7) < 0.1, prom);
   assert.equal((await fetch(`${base}/metric/ALL/bogus:ifinoctets/json`)).status, 400);
   await new Promise((r) => setTimeout(r, 300));
   const fired = await getJson<{ thresholdID: string; agent: string; dataSource: string; value: number }[]>(
